@@ -1,0 +1,38 @@
+//! Intent classification for routec: tokeniser, hashed TF-IDF features,
+//! multinomial logistic regression, calibrated confidence, model files, and
+//! the `sentiment` / `language` signals.
+//!
+//! Owns everything between "a ticket's fields" and "an intent with a
+//! calibrated probability". It knows nothing about policies, the runtime's
+//! signal block or the CLI; those call [`Model::predict`], [`train()`],
+//! [`sentiment`] and [`detect_language`].
+//!
+//! Module map: `tokenize` (logos tokens) → `features` (hash buckets) →
+//! `model` (IDF, weights, prediction) ← `train` (fitting with linfa-logistic);
+//! `format` (file layout), `dataset` (CSV / JSON Lines), `metrics` (report),
+//! `sentiment`, `language`.
+
+mod dataset;
+mod error;
+mod features;
+mod format;
+mod hash;
+mod language;
+mod metrics;
+mod model;
+mod sentiment;
+pub mod tokenize;
+mod train;
+
+pub use dataset::{stratified_split, Dataset, Split};
+pub use error::{DataError, ModelError};
+pub use features::FeatureConfig;
+pub use format::{MAGIC, VERSION};
+pub use language::detect_language;
+pub use metrics::{
+    evaluate, policy_block, policy_name, render as render_report, render_comparison, suggest_thresholds,
+    ClassMetrics, CoveragePoint, Metrics, Outcome, Thresholds, COVERAGE_THRESHOLDS,
+};
+pub use model::{Model, ModelInfo, Prediction, TrainingInfo};
+pub use sentiment::sentiment;
+pub use train::{labelled_rows, predict_outcomes, train, Labelled, TrainOptions, TrainOutcome};

@@ -1,0 +1,81 @@
+//! `routec check`: parse, type-check and analyse policies; report every finding.
+
+use crate::render;
+use routec_compiler::{analyze, SourceDb};
+use routec_runtime::FsLoader;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Policy files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Exit with 1 when there are warnings, not only errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Output format: human (default), json (one object per line) or sarif.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Never colour the output.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let color = !args.no_color && crate::stderr_is_terminal();
+    let mut errors = 0;
+    let mut warnings = 0;
+    let mut io_failed = false;
+    let mut analyses = Vec::new();
+    for path in &args.files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                io_failed = true;
+                continue;
+            }
+        };
+        let mut db = SourceDb::new();
+        let root = db.add(path.display().to_string(), text);
+        let analysis = analyze(db, root, &FsLoader);
+        errors += analysis.diagnostics.iter().filter(|d| d.is_error()).count();
+        warnings += analysis.diagnostics.iter().filter(|d| !d.is_error()).count();
+        match args.format {
+            Format::Human => {
+                for d in &analysis.diagnostics {
+                    eprint!("{}", render::human::render(&analysis.db, d, color));
+                }
+            }
+            Format::Json => {
+                for d in &analysis.diagnostics {
+                    println!("{}", render::json::render(&analysis.db, d));
+                }
+            }
+            Format::Sarif => {}
+        }
+        analyses.push(analysis);
+    }
+    if args.format == Format::Sarif {
+        let files: Vec<_> = analyses.iter().map(|a| (&a.db, a.diagnostics.clone())).collect();
+        println!("{}", render::sarif::render(&files));
+    }
+    if args.format == Format::Human {
+        let n = args.files.len();
+        let checked = if n == 1 { "1 file".to_string() } else { format!("{n} files") };
+        eprintln!("checked {checked}: {}", render::human::summary(errors, warnings));
+    }
+    if io_failed || errors > 0 || (args.deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

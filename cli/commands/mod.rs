@@ -1,0 +1,5 @@
+//! One module per `routec` verb; each exposes its clap `Args` and `run`.
+
+pub mod check;
+pub mod route;
+pub mod test;

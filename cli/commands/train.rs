@@ -1,0 +1,216 @@
+//! `routec train`: fit an intent model on labelled tickets and print the
+//! holdout report.
+//!
+//! Owns the command-line surface of training (flags, output, the suggested
+//! policy `classifier` block); all the work is in `routec_classifier`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use routec_classifier::{
+    policy_block, predict_outcomes, render_comparison, render_report, suggest_thresholds, train, Dataset,
+    Metrics, Model, TrainOptions,
+};
+
+/// Train an intent model on a labelled ticket history (CSV or JSON Lines).
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Labelled tickets: CSV or JSON Lines; several files are concatenated
+    /// (e.g. the history plus a feedback export of resolved tickets).
+    #[arg(required = true, value_name = "DATA")]
+    pub data: Vec<PathBuf>,
+    /// Text fields, comma-separated dotted paths [default: subject,body, or the warm-start model's]
+    #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
+    pub text: Vec<String>,
+    /// The field holding the intent / queue
+    #[arg(long, default_value = "intent", value_name = "FIELD")]
+    pub label: String,
+    /// Metadata fields used one-hot, comma-separated dotted paths (e.g. page,customer.tier,channel)
+    #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
+    pub features: Vec<String>,
+    /// Where to write the model file
+    #[arg(long, short, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Fraction of each label held out (stratified) for the report; 0 trains on everything
+    #[arg(long, default_value_t = 0.2)]
+    pub holdout: f64,
+    /// Seed of the stratified split
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Suggest per-intent thresholds reaching this precision and print a policy block
+    #[arg(long, value_name = "P")]
+    pub target_precision: Option<f64>,
+    /// Start from an existing model's weights (same fields); the report compares old and new
+    #[arg(long, value_name = "OLD_MODEL", conflicts_with = "compare")]
+    pub warm_start: Option<PathBuf>,
+    /// Train from scratch but compare with an existing model on the same holdout
+    #[arg(long, value_name = "OLD_MODEL")]
+    pub compare: Option<PathBuf>,
+    /// Inverse L2 regularisation strength (as scikit-learn's C)
+    #[arg(long, default_value_t = 1.0)]
+    pub c: f64,
+    /// L-BFGS iteration cap
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: u64,
+    /// Ignore text features seen in fewer training rows than this
+    #[arg(long, default_value_t = 2)]
+    pub min_df: usize,
+    /// Keep at most this many text features (most frequent first)
+    #[arg(long, default_value_t = 60_000)]
+    pub max_features: usize,
+    /// Character n-grams inside words, e.g. `3-5` (off by default)
+    #[arg(long, value_name = "MIN-MAX")]
+    pub char_ngrams: Option<String>,
+    /// Do not fit a calibration temperature
+    #[arg(long)]
+    pub no_calibrate: bool,
+    /// Write the split (dataset row indices, 0-based, header excluded) as JSON
+    #[arg(long, value_name = "FILE")]
+    pub export_split: Option<PathBuf>,
+    /// The model path to print in the suggested policy block [default: --out]
+    #[arg(long, value_name = "PATH")]
+    pub policy_path: Option<String>,
+    /// Print the report as JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `routec train`.
+pub fn run(args: &TrainArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], String> {
+    let (lo, hi) = spec.split_once('-').unwrap_or((spec, spec));
+    let parse = |s: &str| s.trim().parse::<u8>().map_err(|_| format!("invalid --char-ngrams `{spec}` (expected e.g. `3-5`)"));
+    let (lo, hi) = (parse(lo)?, parse(hi)?);
+    if lo == 0 || hi < lo || hi > 8 {
+        return Err(format!("invalid --char-ngrams `{spec}` (expected 1 ≤ min ≤ max ≤ 8)"));
+    }
+    Ok([lo, hi])
+}
+
+fn run_inner(args: &TrainArgs) -> Result<(), String> {
+    if !(0.0..1.0).contains(&args.holdout) {
+        return Err(format!("--holdout must be in 0..1, got {}", args.holdout));
+    }
+    if args.c <= 0.0 || !args.c.is_finite() {
+        return Err(format!("--c must be positive, got {}", args.c));
+    }
+    let old_path = args.warm_start.as_ref().or(args.compare.as_ref());
+    let old = old_path.map(|p| Model::load(p)).transpose().map_err(|e| e.to_string())?;
+    let warm = args.warm_start.as_ref().and(old.as_ref());
+
+    let mut text = args.text.clone();
+    let mut features = args.features.clone();
+    if let Some(old) = warm {
+        if text.is_empty() {
+            text = old.info().features.text_fields.clone();
+        }
+        if features.is_empty() {
+            features = old.info().features.meta_fields.clone();
+        }
+    }
+    if text.is_empty() {
+        text = vec!["subject".into(), "body".into()];
+    }
+    let data = Dataset::load(&args.data).map_err(|e| e.to_string())?;
+    let mut opts = TrainOptions::new(text, features, args.label.clone());
+    opts.holdout = args.holdout;
+    opts.seed = args.seed;
+    opts.alpha = 1.0 / args.c;
+    opts.max_iterations = args.max_iter;
+    opts.min_df = args.min_df.max(1);
+    opts.max_features = args.max_features;
+    opts.calibrate = !args.no_calibrate;
+    if let Some(spec) = &args.char_ngrams {
+        opts.char_ngrams = parse_char_ngrams(spec)?;
+    }
+    if let Some(old) = warm {
+        opts.hash_bits = old.info().features.hash_bits;
+        opts.char_ngrams = old.info().features.char_ngrams;
+    }
+
+    let outcome = train(&data, &opts, warm).map_err(|e| e.to_string())?;
+    let model = &outcome.model;
+    model.save(&args.out).map_err(|e| e.to_string())?;
+    let split = outcome.dataset_split();
+    if let Some(path) = &args.export_split {
+        let json = serde_json::to_string(&split).map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+
+    // The old model on the very same holdout rows.
+    let comparison: Option<Metrics> = match &old {
+        Some(old) if !split.test.is_empty() => {
+            let label_col = data.require(&args.label).map_err(|e| e.to_string())?;
+            let mut rows = Vec::new();
+            let mut gold = Vec::new();
+            for &row in &split.test {
+                let label = data.get(row, label_col).unwrap_or_default().trim();
+                if let Some(idx) = old.labels().iter().position(|l| l == label) {
+                    rows.push(row);
+                    gold.push(idx);
+                }
+            }
+            let outcomes = predict_outcomes(old, &data, &rows, &gold);
+            Some(routec_classifier::evaluate(old.labels(), &outcomes))
+        }
+        _ => None,
+    };
+
+    let info = model.info();
+    let thresholds = args
+        .target_precision
+        .map(|target| suggest_thresholds(model.labels().len(), &outcome.outcomes, target));
+    if args.json {
+        let report = serde_json::json!({
+            "model": args.out,
+            "training": info.training,
+            "temperature": info.temperature,
+            "features": model.n_rows(),
+            "metrics": outcome.metrics,
+            "old_model_metrics": comparison,
+            "thresholds": thresholds,
+        });
+        println!("{report:#}");
+        return Ok(());
+    }
+    let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "trained on {} rows ({} held out) in {:.2} s: {} labels, {} features, temperature {:.3}",
+        info.training.rows_train,
+        info.training.rows_holdout,
+        info.training.train_seconds,
+        model.labels().len(),
+        model.n_rows(),
+        info.temperature
+    );
+    println!("wrote {} ({:.1} KiB)", args.out.display(), size as f64 / 1024.0);
+    match &outcome.metrics {
+        Some(metrics) => {
+            println!("\nholdout report\n");
+            print!("{}", render_report(metrics));
+            if let (Some(old_metrics), Some(path)) = (&comparison, old_path) {
+                println!("\nold model: {}", path.display());
+                print!("{}", render_comparison(old_metrics, metrics));
+            }
+        }
+        None => println!("no holdout (--holdout 0): no report"),
+    }
+    if let (Some(thresholds), Some(target)) = (&thresholds, args.target_precision) {
+        let path = args
+            .policy_path
+            .clone()
+            .unwrap_or_else(|| args.out.display().to_string());
+        println!("\nthresholds for {:.0} % precision on the holdout; paste into the policy:\n", target * 100.0);
+        print!("{}", policy_block(&path, model.labels(), model.feature_fields(), thresholds, target));
+    }
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! IR → Cranelift IR: the body of a policy's one decision function.
+//!
+//! The function has the fixed signature of [`super::abi::signature`]. Its
+//! shape mirrors [`crate::interp::decide`]:
+//!
+//! ```text
+//! entry:      priority rule 0 ? ─yes─► jump decided(level0, 0)
+//!             │no
+//!             priority rule 1 ? ─yes─► jump decided(level1, 1)   …
+//!             jump decided(default, NONE)
+//! decided(level, rule):
+//!             branch 0 ? ─yes─► jump exit(0)
+//!             branch 1 ? ─yes─► jump exit(1)   …
+//!             jump exit(NONE)
+//! exit(branch):
+//!             out.priority = level; out.priority_rule = rule; out.branch = branch; return
+//! ```
+//!
+//! Conditions are compiled to control flow, not to booleans: `and`/`or`
+//! short-circuit through blocks, `not` swaps the two targets, so every
+//! `Cond` node is visited once and the code grows linearly with the policy.
+//! Each comparison loads its slots where it needs them (no long live
+//! ranges across a 1,000-rule policy) and uses the `FloatCC` that matches
+//! [`crate::ir::compare`]: ordered for `== < <= > >=` (false on NaN),
+//! `NotEqual` (unordered or not equal) for `!=`.
+//!
+//! **Architecture invariant** (relied on by the `unsafe` call in `abi.rs`):
+//! the only loads are `block[s]` with `s < slot_count`; a slot index out of
+//! range is folded to the NaN the interpreter reads for it. The only stores
+//! are the three fields of `out`. Nothing is called.
+//!
+//! This module must not know how the code is loaded or run.
+
+use super::abi::{OUT_BRANCH, OUT_PRIORITY, OUT_PRIORITY_RULE, SLOT_BYTES};
+use super::JitError;
+use crate::ir::{compare, Cond, Program, RawOutcome, Val};
+use crate::syntax::ast::CompareOp;
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{types, Block, BlockArg, Function, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+/// Where [`Val::Priority`] comes from at the point being translated.
+#[derive(Clone, Copy)]
+enum PriorityRead {
+    /// Known at compile time: the interpreter evaluates priority rules with priority 0.
+    Known(f64),
+    /// The level the priority rules chose, as an `f64`.
+    Computed(Value),
+}
+
+struct Translator<'a> {
+    builder: FunctionBuilder<'a>,
+    block_ptr: Value,
+    slot_count: usize,
+    priority: PriorityRead,
+}
+
+/// Fill `func` (whose signature is already set) with the decision code for `program`.
+pub(super) fn translate(
+    program: &Program,
+    func: &mut Function,
+    builder_ctx: &mut FunctionBuilderContext,
+    config: TargetFrontendConfig,
+) -> Result<(), JitError> {
+    let mut builder = FunctionBuilder::new(func, builder_ctx);
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    let (block_ptr, out_ptr) = match builder.block_params(entry) {
+        [block_ptr, out_ptr] => (*block_ptr, *out_ptr),
+        _ => return Err(JitError::Codegen("the decision function must take two parameters".into())),
+    };
+    let mut t = Translator { builder, block_ptr, slot_count: program.slot_count(), priority: PriorityRead::Known(0.0) };
+
+    // Priority rules: the first that holds chooses the level.
+    let decided = t.builder.create_block();
+    let level = t.builder.append_block_param(decided, types::I32);
+    let rule = t.builder.append_block_param(decided, types::I32);
+    for (i, priority_rule) in program.priority_rules.iter().enumerate() {
+        let hit = t.builder.create_block();
+        let next = t.builder.create_block();
+        t.branch_on(&priority_rule.cond, hit, next)?;
+        t.builder.switch_to_block(hit);
+        let level_value = t.u32_const(priority_rule.level);
+        let rule_value = t.u32_const(index(i)?);
+        t.builder.ins().jump(decided, &[BlockArg::Value(level_value), BlockArg::Value(rule_value)]);
+        t.builder.switch_to_block(next);
+    }
+    let level_value = t.u32_const(program.default_priority);
+    let rule_value = t.u32_const(RawOutcome::NONE);
+    t.builder.ins().jump(decided, &[BlockArg::Value(level_value), BlockArg::Value(rule_value)]);
+
+    // Branches: the first that holds decides. `decided` dominates all of
+    // them, so the level converted here is usable in every branch.
+    t.builder.switch_to_block(decided);
+    if program.branches.iter().any(|b| reads_priority(&b.cond)) {
+        let level_f64 = t.builder.ins().fcvt_from_uint(types::F64, level);
+        t.priority = PriorityRead::Computed(level_f64);
+    }
+    let exit = t.builder.create_block();
+    let branch = t.builder.append_block_param(exit, types::I32);
+    for (i, b) in program.branches.iter().enumerate() {
+        let hit = t.builder.create_block();
+        let next = t.builder.create_block();
+        t.branch_on(&b.cond, hit, next)?;
+        t.builder.switch_to_block(hit);
+        let branch_value = t.u32_const(index(i)?);
+        t.builder.ins().jump(exit, &[BlockArg::Value(branch_value)]);
+        t.builder.switch_to_block(next);
+    }
+    let none = t.u32_const(RawOutcome::NONE);
+    t.builder.ins().jump(exit, &[BlockArg::Value(none)]);
+
+    t.builder.switch_to_block(exit);
+    let flags = MemFlagsData::trusted();
+    t.builder.ins().store(flags, level, out_ptr, OUT_PRIORITY);
+    t.builder.ins().store(flags, rule, out_ptr, OUT_PRIORITY_RULE);
+    t.builder.ins().store(flags, branch, out_ptr, OUT_BRANCH);
+    t.builder.ins().return_(&[]);
+
+    t.builder.seal_all_blocks();
+    t.builder.finalize(config);
+    Ok(())
+}
+
+impl Translator<'_> {
+    /// Emit code that jumps to `then_block` when `cond` holds and to
+    /// `else_block` otherwise, leaving the current block filled. The two
+    /// targets are always distinct blocks.
+    fn branch_on(&mut self, cond: &Cond, then_block: Block, else_block: Block) -> Result<(), JitError> {
+        match cond {
+            Cond::Const(true) => {
+                self.builder.ins().jump(then_block, &[]);
+            }
+            Cond::Const(false) => {
+                self.builder.ins().jump(else_block, &[]);
+            }
+            Cond::Not(inner) => self.branch_on(inner, else_block, then_block)?,
+            Cond::And(parts) => match parts.split_last() {
+                None => {
+                    self.builder.ins().jump(then_block, &[]);
+                }
+                Some((last, init)) => {
+                    for part in init {
+                        let next = self.builder.create_block();
+                        self.branch_on(part, next, else_block)?;
+                        self.builder.switch_to_block(next);
+                    }
+                    self.branch_on(last, then_block, else_block)?;
+                }
+            },
+            Cond::Or(parts) => match parts.split_last() {
+                None => {
+                    self.builder.ins().jump(else_block, &[]);
+                }
+                Some((last, init)) => {
+                    for part in init {
+                        let next = self.builder.create_block();
+                        self.branch_on(part, then_block, next)?;
+                        self.builder.switch_to_block(next);
+                    }
+                    self.branch_on(last, then_block, else_block)?;
+                }
+            },
+            Cond::Cmp { lhs, op, rhs } => match (self.known(*lhs), self.known(*rhs)) {
+                (Some(l), Some(r)) => {
+                    let target = if compare(l, *op, r) { then_block } else { else_block };
+                    self.builder.ins().jump(target, &[]);
+                }
+                _ => {
+                    let l = self.value(*lhs)?;
+                    let r = self.value(*rhs)?;
+                    let holds = self.builder.ins().fcmp(float_cc(*op), l, r);
+                    self.builder.ins().brif(holds, then_block, &[], else_block, &[]);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// The value of `v` when it does not depend on the block.
+    fn known(&self, v: Val) -> Option<f64> {
+        match v {
+            Val::Const(c) => Some(c),
+            // The interpreter reads a slot past the block as NaN; never load it.
+            Val::Slot(s) if !self.in_block(s) => Some(f64::NAN),
+            Val::Slot(_) => None,
+            Val::Priority => match self.priority {
+                PriorityRead::Known(p) => Some(p),
+                PriorityRead::Computed(_) => None,
+            },
+        }
+    }
+
+    fn in_block(&self, slot: u32) -> bool {
+        usize::try_from(slot).is_ok_and(|s| s < self.slot_count)
+    }
+
+    fn value(&mut self, v: Val) -> Result<Value, JitError> {
+        if let Val::Slot(s) = v {
+            if self.in_block(s) {
+                // The one kind of load from the signal block: `s < slot_count`.
+                let offset = i32::try_from(s)
+                    .ok()
+                    .and_then(|s| s.checked_mul(SLOT_BYTES))
+                    .ok_or(JitError::TooLarge { what: "slots", count: self.slot_count, limit: super::MAX_SLOTS })?;
+                let flags = MemFlagsData::trusted().with_readonly();
+                return Ok(self.builder.ins().load(types::F64, flags, self.block_ptr, offset));
+            }
+        }
+        if let (Val::Priority, PriorityRead::Computed(level)) = (v, self.priority) {
+            return Ok(level);
+        }
+        let c = self.known(v).unwrap_or(f64::NAN);
+        Ok(self.builder.ins().f64const(c))
+    }
+
+    fn u32_const(&mut self, n: u32) -> Value {
+        self.builder.ins().iconst(types::I32, i64::from(n))
+    }
+}
+
+fn float_cc(op: CompareOp) -> FloatCC {
+    match op {
+        CompareOp::Eq => FloatCC::Equal,
+        CompareOp::Ne => FloatCC::NotEqual,
+        CompareOp::Lt => FloatCC::LessThan,
+        CompareOp::Le => FloatCC::LessThanOrEqual,
+        CompareOp::Gt => FloatCC::GreaterThan,
+        CompareOp::Ge => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+fn reads_priority(cond: &Cond) -> bool {
+    match cond {
+        Cond::Const(_) => false,
+        Cond::And(parts) | Cond::Or(parts) => parts.iter().any(reads_priority),
+        Cond::Not(inner) => reads_priority(inner),
+        Cond::Cmp { lhs, rhs, .. } => matches!(lhs, Val::Priority) || matches!(rhs, Val::Priority),
+    }
+}
+
+/// A rule or branch index as the `u32` the outcome carries (never `NONE`).
+fn index(i: usize) -> Result<u32, JitError> {
+    u32::try_from(i)
+        .ok()
+        .filter(|&i| i != RawOutcome::NONE)
+        .ok_or(JitError::TooLarge { what: "rules", count: i, limit: super::MAX_RULES })
+}

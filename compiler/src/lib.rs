@@ -1,0 +1,73 @@
+//! The `.route` policy compiler.
+//!
+//! Pipeline: `syntax` (text → AST, never fails) → `semantic` (names, types →
+//! `hir`) → `analysis` (proofs about the checked policy) → `ir` (flat program
+//! over a signal block) → `interp` (the reference engine). Every stage pushes
+//! diagnostics into one sink; only [`compile`] returns `Result`. The compiler
+//! does no IO: sources and model labels come through the [`Loader`] trait.
+
+pub mod analysis;
+pub mod diagnostic;
+pub mod fmt;
+pub mod interp;
+pub mod ir;
+pub mod jit;
+pub mod semantic;
+pub mod source;
+pub mod syntax;
+
+pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity};
+pub use semantic::{hir, Loader, NoImports};
+pub use source::{FileId, SourceDb, Span};
+
+/// Everything known about one policy after checking: the tolerant result the
+/// CLI's `check` and the language server both use.
+#[derive(Debug)]
+pub struct Analysis {
+    pub db: SourceDb,
+    pub root: FileId,
+    /// Parsed files, imports first, root last.
+    pub asts: Vec<syntax::ast::Policy>,
+    pub hir: hir::Policy,
+    /// Sorted, with `@allow`ed findings removed.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parse, check and analyse the policy in `root` (and its imports).
+pub fn analyze(mut db: SourceDb, root: FileId, loader: &dyn Loader) -> Analysis {
+    let mut diagnostics = Diagnostics::new();
+    let parsed = semantic::parse_all(&mut db, root, loader, &mut diagnostics);
+    let hir = semantic::check(&db, &parsed, loader, &mut diagnostics);
+    // The proofs need a policy whose names and types are sound.
+    if !diagnostics.has_errors() {
+        analysis::run(&hir, &mut diagnostics);
+    }
+    diagnostics.retain(|d| d.span().is_none_or(|s| !hir.is_allowed(d.code, s)));
+    Analysis { db, root, asts: parsed.files, hir, diagnostics: diagnostics.into_sorted() }
+}
+
+/// A policy ready to run: the checked policy and its lowered program.
+#[derive(Debug)]
+pub struct Compiled {
+    pub hir: hir::Policy,
+    pub program: ir::Program,
+    pub db: SourceDb,
+    /// Warnings found while compiling.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Compile strictly: any error diagnostic fails the compilation.
+pub fn compile(db: SourceDb, root: FileId, loader: &dyn Loader) -> Result<Compiled, Box<Analysis>> {
+    let analysis = analyze(db, root, loader);
+    if analysis.has_errors() {
+        return Err(Box::new(analysis));
+    }
+    let program = ir::lower(&analysis.hir);
+    Ok(Compiled { hir: analysis.hir, program, db: analysis.db, warnings: analysis.diagnostics })
+}

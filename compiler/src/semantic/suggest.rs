@@ -1,0 +1,32 @@
+//! "Did you mean `x`?": the closest known name to an unknown one.
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        if candidate == name {
+            continue;
+        }
+        let score = strsim::jaro_winkler(&name.to_lowercase(), &candidate.to_lowercase());
+        let close = score >= 0.8 || strsim::damerau_levenshtein(name, candidate) <= (name.len() / 3).max(1);
+        if close && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// `help:` text for an unknown name: a suggestion, or the list of what exists.
+pub fn help_for(kind: &str, name: &str, candidates: &[&str]) -> (String, Option<String>) {
+    match closest(name, candidates.iter().copied()) {
+        Some(c) => (format!("did you mean `{c}`?"), Some(c.to_string())),
+        None if candidates.is_empty() => (format!("declare the {kind} first"), None),
+        None => {
+            let mut shown: Vec<&str> = candidates.to_vec();
+            shown.sort_unstable();
+            let list = shown.iter().take(8).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            let more = if shown.len() > 8 { ", …" } else { "" };
+            (format!("known {kind}s: {list}{more}"), None)
+        }
+    }
+}

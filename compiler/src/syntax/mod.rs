@@ -1,0 +1,148 @@
+//! Text → syntax tree. Parsing never fails: it returns the best tree it can
+//! build plus diagnostics. After a syntax error the file is cut into
+//! top-level chunks (a line starting with an item keyword starts a chunk) and
+//! each chunk is parsed on its own, so one typo does not hide the rest of the
+//! file from the checker, and every syntax error is reported.
+
+pub mod ast;
+mod build;
+mod errors;
+mod grammar;
+
+use crate::diagnostic::Diagnostics;
+use crate::source::FileId;
+use pest::Parser;
+
+pub use grammar::Rule;
+
+/// Parse one file. `offset`-free: spans are offsets into `text`.
+pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Policy {
+    match grammar::RouteParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let items = pairs
+                .next()
+                .map(|file_pair| build::items(file, 0, file_pair.into_inner()))
+                .unwrap_or_default();
+            ast::Policy { file, items }
+        }
+        Err(whole_file_error) => {
+            let mut items = Vec::new();
+            let mut chunk_errors = 0;
+            for (start, end) in chunks(text) {
+                let chunk = &text[start..end];
+                match grammar::RouteParser::parse(Rule::single_item, chunk) {
+                    Ok(mut pairs) => {
+                        if let Some(p) = pairs.next() {
+                            items.extend(build::items(file, start, p.into_inner()));
+                        }
+                    }
+                    Err(error) => {
+                        chunk_errors += 1;
+                        diagnostics.push(errors::to_diagnostic(file, start, text, &error));
+                        let end_trimmed = start + chunk.trim_end().len();
+                        items.push(ast::Item {
+                            kind: ast::ItemKind::Error,
+                            allows: Vec::new(),
+                            span: crate::source::Span::new(file, start, end_trimmed.max(start)),
+                        });
+                    }
+                }
+            }
+            if chunk_errors == 0 {
+                diagnostics.push(errors::to_diagnostic(file, 0, text, &whole_file_error));
+            }
+            ast::Policy { file, items }
+        }
+    }
+}
+
+/// Words that start a top-level item when they begin a line.
+pub const ITEM_KEYWORDS: &[&str] = &[
+    "policy", "import", "mode", "ticket", "schedule", "team", "queue", "role", "ai", "keywords", "regex",
+    "classifier", "priorities", "priority", "sla", "escalate", "rule", "matrix", "otherwise", "test", "@allow",
+];
+
+/// Byte ranges of top-level chunks, for error recovery.
+fn chunks(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    let mut in_allow_run = false;
+    for line in text.split_inclusive('\n') {
+        let starts_item = ITEM_KEYWORDS.iter().any(|kw| {
+            line.starts_with(kw)
+                && line[kw.len()..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        });
+        if starts_item && offset > 0 && !in_allow_run {
+            starts.push(offset);
+        }
+        in_allow_run = line.starts_with("@allow");
+        offset += line.len();
+    }
+    starts.dedup();
+    let mut ranges = Vec::new();
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).copied().unwrap_or(text.len());
+        if !text[s..e].trim().is_empty() && !only_comments(&text[s..e]) {
+            ranges.push((s, e));
+        }
+    }
+    ranges
+}
+
+fn only_comments(chunk: &str) -> bool {
+    chunk.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    })
+}
+
+/// A comment in the source, for the formatter (pest drops them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    /// True when code precedes the comment on its line.
+    pub trailing: bool,
+}
+
+/// Every `#` comment outside string literals.
+pub fn comments(text: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut line_has_code = false;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' || b == b'\n' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                line_has_code = true;
+            }
+            b'\n' => line_has_code = false,
+            b'#' => {
+                let end = text[i..].find('\n').map(|e| i + e).unwrap_or(text.len());
+                out.push(Comment { text: text[i..end].trim_end().to_string(), start: i, end, trailing: line_has_code });
+                i = end;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            _ => line_has_code = true,
+        }
+        i += 1;
+    }
+    out
+}
