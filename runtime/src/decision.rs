@@ -133,7 +133,12 @@ impl Decision {
             .as_ref()
             .map(|d| format!("{} ({:?})", d.name, d.kind).to_lowercase())
             .unwrap_or_else(|| "NOWHERE".into());
-        let _ = writeln!(out, "ticket {id} → {dest}  priority {}{}", self.priority, if self.mode == Mode::Shadow { "  [shadow]" } else { "" });
+        let _ = writeln!(
+            out,
+            "ticket {id} → {dest}  priority {}{}",
+            self.priority,
+            if self.mode == Mode::Shadow { "  [shadow]" } else { "" }
+        );
         if let Some(e) = &self.escalation {
             let _ = writeln!(out, "  escalated by `{}` at {}: {}", e.name, e.location, e.reason);
         }
@@ -148,12 +153,21 @@ impl Decision {
             if s.keywords.is_empty() {
                 String::new()
             } else {
-                format!(" · keywords {}", s.keywords.iter().map(|k| format!("{} in {}", k.set, k.field)).collect::<Vec<_>>().join(", "))
+                format!(
+                    " · keywords {}",
+                    s.keywords.iter().map(|k| format!("{} in {}", k.set, k.field)).collect::<Vec<_>>().join(", ")
+                )
             }
         );
         for step in &self.trace {
             let mark = if step.matched { "✓" } else { "·" };
-            let _ = writeln!(out, "  {mark} {:<10} {:<28} {}", format!("{:?}", step.stage).to_lowercase(), step.name, step.location);
+            let _ = writeln!(
+                out,
+                "  {mark} {:<10} {:<28} {}",
+                format!("{:?}", step.stage).to_lowercase(),
+                step.name,
+                step.location
+            );
         }
         for f in &self.fallbacks {
             let why = match f.reason {

@@ -154,7 +154,9 @@ impl Policy {
                 name,
                 location: format!("{}:{}:{}", file.name, lc.line + 1, lc.col_chars),
                 span: [span.start, span.end],
-                condition: when.map(|w| compiled.db.slice(w).split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+                condition: when
+                    .map(|w| compiled.db.slice(w).split_whitespace().collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default(),
             }
         };
         let priority_info = hir
@@ -266,7 +268,11 @@ impl Policy {
         let hir = &self.compiled.hir;
         let program = &self.compiled.program;
         let mut trace = Vec::new();
-        let tried_priority = if raw.priority_rule == RawOutcome::NONE { self.priority_info.len() } else { raw.priority_rule as usize + 1 };
+        let tried_priority = if raw.priority_rule == RawOutcome::NONE {
+            self.priority_info.len()
+        } else {
+            raw.priority_rule as usize + 1
+        };
         for (i, info) in self.priority_info.iter().take(tried_priority).enumerate() {
             trace.push(step(info, i as u32 == raw.priority_rule));
         }
@@ -297,7 +303,11 @@ impl Policy {
             destination = Some(DestinationRef { name: d.name.clone(), kind: d.kind, available });
             if b.stage == Stage::Escalation {
                 let info = &self.branch_info[raw.branch as usize];
-                escalation = Some(Escalation { name: info.name.clone(), reason: info.condition.clone(), location: info.location.clone() });
+                escalation = Some(Escalation {
+                    name: info.name.clone(),
+                    reason: info.condition.clone(),
+                    location: info.location.clone(),
+                });
                 handoff = Some(self.handoff(ticket, o, info, &signal_report, &trace));
             }
         }
@@ -320,7 +330,12 @@ impl Policy {
     }
 
     /// Follow `when closed` / `when full` until an available destination or the end of the chain.
-    fn follow_fallbacks(&self, start: hir::DestId, ctx: &Context, taken: &mut Vec<FallbackTaken>) -> (hir::DestId, bool) {
+    fn follow_fallbacks(
+        &self,
+        start: hir::DestId,
+        ctx: &Context,
+        taken: &mut Vec<FallbackTaken>,
+    ) -> (hir::DestId, bool) {
         let hir = &self.compiled.hir;
         let mut current = start;
         let mut visited = vec![start];
@@ -392,7 +407,12 @@ impl Policy {
                 .filter_map(|(i, p)| label(*i).map(|intent| Alternative { intent, confidence: *p }))
                 .collect(),
             sentiment: s.sentiment,
-            language: hir.enum_def(hir.language_enum).values.get(s.language as usize).map(|v| v.name.clone()).unwrap_or_default(),
+            language: hir
+                .enum_def(hir.language_enum)
+                .values
+                .get(s.language as usize)
+                .map(|v| v.name.clone())
+                .unwrap_or_default(),
             source: s.source,
             keywords: s
                 .keyword_hits
@@ -405,7 +425,14 @@ impl Policy {
         }
     }
 
-    fn handoff(&self, ticket: &Ticket, o: &hir::Outcome, info: &BranchInfo, s: &SignalReport, trace: &[TraceStep]) -> Handoff {
+    fn handoff(
+        &self,
+        ticket: &Ticket,
+        o: &hir::Outcome,
+        info: &BranchInfo,
+        s: &SignalReport,
+        trace: &[TraceStep],
+    ) -> Handoff {
         let hir = &self.compiled.hir;
         let field_ids: Vec<hir::FieldId> = if o.handoff.is_empty() {
             // By default an agent sees every structured field; free text is in the ticket itself.
@@ -461,7 +488,9 @@ fn outcome_of(hir: &hir::Policy, stage: Stage, source: u32) -> Option<&hir::Outc
     match stage {
         Stage::Escalation => hir.escalations.get(source as usize).map(|r| &r.outcome),
         Stage::Rule => hir.rules.get(source as usize).map(|r| &r.outcome),
-        Stage::Matrix => hir.matrices.get((source >> 16) as usize)?.rows.get((source & 0xffff) as usize).map(|r| &r.outcome),
+        Stage::Matrix => {
+            hir.matrices.get((source >> 16) as usize)?.rows.get((source & 0xffff) as usize).map(|r| &r.outcome)
+        }
         Stage::Otherwise => hir.otherwise.as_ref(),
         Stage::Priority => None,
     }

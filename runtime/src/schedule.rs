@@ -19,11 +19,7 @@ pub struct Hours {
 
 impl Hours {
     pub fn new(schedule: &hir::Schedule) -> Hours {
-        let tz = schedule
-            .timezone
-            .as_deref()
-            .and_then(|name| TimeZone::get(name).ok())
-            .unwrap_or(TimeZone::UTC);
+        let tz = schedule.timezone.as_deref().and_then(|name| TimeZone::get(name).ok()).unwrap_or(TimeZone::UTC);
         Hours {
             name: schedule.name.clone(),
             always_open: schedule.always_open,

@@ -38,7 +38,7 @@ pub struct Ticket {
 
 /// Why a ticket was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}{expected}, found {found}", if path.is_empty() { String::new() } else { format!("`{path}`: expected ") })]
+#[error("{}expected {expected}, found {found}", if path.is_empty() { String::new() } else { format!("`{path}`: ") })]
 pub struct TicketError {
     /// Dotted field path (`customer.tier`), empty for the whole ticket.
     pub path: String,
@@ -51,7 +51,9 @@ fn describe_json(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("`{b}`"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) if s.chars().count() > 40 => format!("a string \"{}…\"", s.chars().take(40).collect::<String>()),
+        Value::String(s) if s.chars().count() > 40 => {
+            format!("a string \"{}…\"", s.chars().take(40).collect::<String>())
+        }
         Value::String(s) => format!("\"{s}\""),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "an object".into(),
@@ -94,7 +96,11 @@ impl Ticket {
     /// Validate a JSON value against the policy's schema.
     pub fn from_json(policy: &Policy, json: Value) -> Result<Ticket, TicketError> {
         if !json.is_object() {
-            return Err(TicketError { path: String::new(), expected: "a JSON object".into(), found: describe_json(&json) });
+            return Err(TicketError {
+                path: String::new(),
+                expected: "a JSON object".into(),
+                found: describe_json(&json),
+            });
         }
         let mut values = Vec::with_capacity(policy.fields.len());
         for field in &policy.fields {

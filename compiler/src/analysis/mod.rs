@@ -1,10 +1,58 @@
-//! Proofs about a checked policy (exhaustiveness, shadowing, fallbacks,
-//! coverage, SLAs, dead declarations). Runs only on policies without errors.
+//! Proofs about a checked policy: shadowed rules and rows, matrix
+//! exhaustiveness, tickets that route nowhere, fallback cycles, schedule
+//! coverage, SLA sanity and dead declarations. Runs only on policies without
+//! errors, reads only the `hir`, and reports through the diagnostic sink.
+//!
+//! The routing proofs share one model ([`space`]: every ticket value a
+//! condition reads as a finite variable) and one set representation
+//! ([`mdd`]); [`flow`] computes, once, the set of tickets each branch
+//! decides, and the per-code modules turn those sets into diagnostics.
+//! Where the model is inexact is documented in `space`; every claim that a
+//! branch can never match is sound, and every "this ticket routes nowhere"
+//! comes with a concrete ticket.
+
+mod coverage;
+pub mod example;
+mod exhaustive;
+mod fallbacks;
+pub mod flow;
+mod hours;
+mod mdd;
+mod nowhere;
+mod shadowing;
+mod sla;
+mod space;
+mod unused;
 
 use crate::diagnostic::Diagnostics;
 use crate::hir::Policy;
 
+pub use example::Example;
+pub use flow::{Gap, Status};
+
 /// Run every analysis, pushing findings into `diagnostics`.
 pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
-    let _ = (policy, diagnostics);
+    let mut flow = flow::Flow::new(policy);
+    shadowing::check(policy, &mut flow, diagnostics);
+    exhaustive::check(policy, &mut flow, diagnostics);
+    nowhere::check(policy, &flow, diagnostics);
+    fallbacks::check(policy, diagnostics);
+    coverage::check(policy, &mut flow, diagnostics);
+    sla::check(policy, &mut flow, diagnostics);
+    unused::check(policy, diagnostics);
+}
+
+/// What the routing proofs know, for tests and tools: the status of every
+/// branch in the order `ir::lower` emits them, and the tickets left without
+/// a destination.
+#[derive(Clone, Debug)]
+pub struct RoutingFacts {
+    pub branches: Vec<Status>,
+    pub gap: Gap,
+}
+
+/// The routing proofs' results without diagnostics.
+pub fn routing_facts(policy: &Policy) -> RoutingFacts {
+    let flow = flow::Flow::new(policy);
+    RoutingFacts { branches: flow.branches.iter().map(|b| b.status).collect(), gap: flow.gap.clone() }
 }

@@ -63,10 +63,10 @@ impl Fmt<'_> {
         for item in &policy.items {
             let gap = self.p.mark();
             self.p.flush_comments(item.span.start as usize, 0);
-            let code = self.p.mark();
+            let lines = self.p.line_count();
             self.item(item);
             self.p.end_line();
-            let this = (group(&item.kind), self.p.lines_since(code) > 1);
+            let this = (group(&item.kind), self.p.line_count() - lines > 1);
             if let Some(prev) = previous {
                 if prev.0 != this.0 || prev.1 || this.1 {
                     self.p.ensure_blank_at(gap);
@@ -233,7 +233,9 @@ impl Fmt<'_> {
         self.block(0, open, close, decl.entries.is_empty(), |f| {
             for entry in &decl.entries {
                 let (span, line) = match entry {
-                    ClassifierEntry::Labels(labels) => (span_of(labels.iter().map(|l| l.span)), format!("labels {}", text::idents(labels))),
+                    ClassifierEntry::Labels(labels) => {
+                        (span_of(labels.iter().map(|l| l.span)), format!("labels {}", text::idents(labels)))
+                    }
                     ClassifierEntry::Features(features) => {
                         (span_of(features.iter().map(|p| p.span)), format!("features {}", text::paths(features)))
                     }
@@ -266,9 +268,7 @@ impl Fmt<'_> {
         self.block(0, open, close, decl.entries.is_empty(), |f| {
             for entry in &decl.entries {
                 let (span, line) = match entry {
-                    SlaEntry::Target(target) => {
-                        (target.span, text::sla_line(target))
-                    }
+                    SlaEntry::Target(target) => (target.span, text::sla_line(target)),
                     SlaEntry::Override { tier, targets, span } => {
                         let pairs: Vec<String> = targets.iter().map(text::sla_target).collect();
                         (*span, format!("{}: {}", tier.name, pairs.join(", ")))

@@ -20,7 +20,14 @@ impl Fmt<'_> {
     /// `body` (each starts its own line at `indent + INDENT`), then `}`.
     /// `open` is the offset of `{` and `close` the offset of `}`. An empty
     /// block without comments prints as `{}`.
-    pub(super) fn block(&mut self, indent: usize, open: usize, close: usize, empty: bool, body: impl FnOnce(&mut Self)) {
+    pub(super) fn block(
+        &mut self,
+        indent: usize,
+        open: usize,
+        close: usize,
+        empty: bool,
+        body: impl FnOnce(&mut Self),
+    ) {
         if empty && !self.p.comments_in(open, close) {
             self.p.push(" {}");
             self.p.token("", close + 1);

@@ -47,9 +47,12 @@
 //!   and clock times are printed as written; `tz` is spelled `timezone`.
 //! - **Comments** all stay. A comment on its own line stays before the
 //!   construct that follows it, at that construct's indentation; a comment
-//!   at the end of a line stays at the end of that line. A comment inside
-//!   code that now fits on one line moves above that line.
+//!   at the end of a line stays at the end of that line, two spaces after
+//!   the code; trailing comments on consecutive lines are aligned in one
+//!   column. A comment inside code that now fits on one line moves above
+//!   that line.
 
+mod align;
 mod expr;
 mod items;
 mod layout;
@@ -91,7 +94,9 @@ impl fmt::Display for FormatError {
                 let n = diagnostics.error_count();
                 write!(f, "the file has {n} syntax error{}", if n == 1 { "" } else { "s" })
             }
-            FormatError::Unstable => f.write_str("the formatter would change the meaning of the file (a formatter bug)"),
+            FormatError::Unstable => {
+                f.write_str("the formatter would change the meaning of the file (a formatter bug)")
+            }
         }
     }
 }
@@ -107,7 +112,7 @@ pub fn format(source: &str) -> Result<String, FormatError> {
     }
     let mut formatter = Fmt { src: source, p: Printer::new(source, syntax::comments(source)) };
     formatter.policy(&policy);
-    let formatted = formatter.p.finish();
+    let formatted = align::trailing_comments(&formatter.p.finish());
 
     // Never hand back text that means something else.
     let mut reparse_diagnostics = Diagnostics::new();

@@ -129,7 +129,8 @@ impl<'s> Printer<'s> {
         }
     }
 
-    /// Number of lines committed so far, to tell whether a layout broke.
+    /// Number of code lines committed so far (comment lines and blank
+    /// lines do not count), to tell whether a layout broke.
     pub(super) fn line_count(&self) -> usize {
         self.lines
     }
@@ -184,11 +185,6 @@ impl<'s> Printer<'s> {
     /// Length of the output so far, to mark a place for `ensure_blank_at`.
     pub(super) fn mark(&self) -> usize {
         self.out.len()
-    }
-
-    /// Number of lines printed since `mark`.
-    pub(super) fn lines_since(&self, mark: usize) -> usize {
-        self.out.get(mark..).map_or(0, |s| s.matches('\n').count())
     }
 
     /// Makes sure a blank line sits at `mark` (a line start), the place

@@ -140,9 +140,10 @@ pub(super) fn type_expr(ty: &TypeExpr) -> String {
 pub(super) fn clause_bounds(clause: &Clause) -> (usize, usize) {
     let span = match clause {
         Clause::Priority(name) => name.span,
-        Clause::Shadow(span) | Clause::Notify { span, .. } | Clause::CreateIssue { span, .. } | Clause::Set { span, .. } => {
-            *span
-        }
+        Clause::Shadow(span)
+        | Clause::Notify { span, .. }
+        | Clause::CreateIssue { span, .. }
+        | Clause::Set { span, .. } => *span,
         Clause::Rollout { percent } => percent.span,
         Clause::Tag(text) => text.span,
         Clause::Handoff(fields) => match (fields.first(), fields.last()) {

@@ -48,7 +48,10 @@ impl Lowerer {
             ExprKind::OneOf { value, values, negated } => {
                 let v = self.val(value);
                 let any = Cond::Or(
-                    values.iter().map(|x| Cond::Cmp { lhs: v, op: CompareOp::Eq, rhs: Val::Const(*x as f64) }).collect(),
+                    values
+                        .iter()
+                        .map(|x| Cond::Cmp { lhs: v, op: CompareOp::Eq, rhs: Val::Const(*x as f64) })
+                        .collect(),
                 );
                 let any = match any {
                     Cond::Or(mut one) if one.len() == 1 => one.remove(0),
@@ -97,8 +100,10 @@ pub fn lower(policy: &Policy) -> Program {
             for (cell, (dim, _)) in row.cells.iter().zip(&matrix.dimensions) {
                 let Some(values) = cell else { continue };
                 let v = l.val(dim);
-                let mut alts: Vec<Cond> =
-                    values.iter().map(|x| Cond::Cmp { lhs: v, op: CompareOp::Eq, rhs: Val::Const(*x as f64) }).collect();
+                let mut alts: Vec<Cond> = values
+                    .iter()
+                    .map(|x| Cond::Cmp { lhs: v, op: CompareOp::Eq, rhs: Val::Const(*x as f64) })
+                    .collect();
                 parts.push(if alts.len() == 1 { alts.remove(0) } else { Cond::Or(alts) });
             }
             let when = if parts.is_empty() { Cond::Const(true) } else { Cond::And(parts) };
@@ -117,6 +122,7 @@ pub fn lower(policy: &Policy) -> Program {
     if let Some(o) = &policy.otherwise {
         branches.push(l.branch(Stage::Otherwise, 0, None, o));
     }
-    let default_priority = policy.default_priority.map(|p| p.0).unwrap_or(policy.priorities.len().saturating_sub(1) as u32);
+    let default_priority =
+        policy.default_priority.map(|p| p.0).unwrap_or(policy.priorities.len().saturating_sub(1) as u32);
     Program { slots: l.slots, priority_rules, default_priority, branches }
 }

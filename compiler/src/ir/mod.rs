@@ -54,7 +54,11 @@ pub enum Cond {
     Or(Vec<Cond>),
     Not(Box<Cond>),
     /// IEEE comparison: false when either side is NaN, except `Ne`, which is `!(==)`.
-    Cmp { lhs: Val, op: CompareOp, rhs: Val },
+    Cmp {
+        lhs: Val,
+        op: CompareOp,
+        rhs: Val,
+    },
 }
 
 /// One routing branch, in evaluation order.

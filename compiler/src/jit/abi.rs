@@ -28,12 +28,12 @@
     reason = "calling JIT-compiled code and freeing its memory cannot be checked by the Rust compiler; each block states its invariant"
 )]
 
+use super::JitError;
 use crate::interp::SignalBlockError;
 use crate::ir::RawOutcome;
 use cranelift_codegen::ir::{AbiParam, Signature, Type};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::JITModule;
-use super::JitError;
 use cranelift_module::{FuncId, Module};
 use std::mem::offset_of;
 use std::sync::{Mutex, PoisonError};

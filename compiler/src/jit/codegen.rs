@@ -243,8 +243,9 @@ fn reads_priority(cond: &Cond) -> bool {
 
 /// A rule or branch index as the `u32` the outcome carries (never `NONE`).
 fn index(i: usize) -> Result<u32, JitError> {
-    u32::try_from(i)
-        .ok()
-        .filter(|&i| i != RawOutcome::NONE)
-        .ok_or(JitError::TooLarge { what: "rules", count: i, limit: super::MAX_RULES })
+    u32::try_from(i).ok().filter(|&i| i != RawOutcome::NONE).ok_or(JitError::TooLarge {
+        what: "rules",
+        count: i,
+        limit: super::MAX_RULES,
+    })
 }

@@ -22,7 +22,9 @@ impl Checker<'_> {
             ast::ExprKind::Paren(inner) => return self.condition(inner, in_priority),
             ast::ExprKind::Truthy(operand) => self.truthy(operand, in_priority),
             ast::ExprKind::Compare { lhs, op, rhs } => self.compare(lhs, *op, rhs, in_priority, e.span),
-            ast::ExprKind::In { lhs, negated, list, list_span } => self.in_list(lhs, *negated, list, *list_span, in_priority),
+            ast::ExprKind::In { lhs, negated, list, list_span } => {
+                self.in_list(lhs, *negated, list, *list_span, in_priority)
+            }
             ast::ExprKind::Has { lhs, target } => self.has(lhs, target),
             ast::ExprKind::Matches { lhs, target } => self.matches(lhs, target),
             ast::ExprKind::StringTest { lhs, op, value } => self.string_test(lhs, *op, value),
@@ -124,9 +126,12 @@ impl Checker<'_> {
                 } else {
                     let shown = describe(&self.policy, &ty);
                     self.error(
-                        Diagnostic::error(Code::TypeMismatch, format!("`{}` is {shown}, not a condition", path.dotted()))
-                            .primary(path.span, "not a bool")
-                            .help(format!("compare it, e.g. `{} == …`", path.dotted())),
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("`{}` is {shown}, not a condition", path.dotted()),
+                        )
+                        .primary(path.span, "not a bool")
+                        .help(format!("compare it, e.g. `{} == …`", path.dotted())),
                     );
                     ExprKind::Const(false)
                 }
@@ -142,7 +147,14 @@ impl Checker<'_> {
         }
     }
 
-    fn compare(&mut self, lhs: &ast::Operand, op: CompareOp, rhs: &ast::Operand, in_priority: bool, span: Span) -> ExprKind {
+    fn compare(
+        &mut self,
+        lhs: &ast::Operand,
+        op: CompareOp,
+        rhs: &ast::Operand,
+        in_priority: bool,
+        span: Span,
+    ) -> ExprKind {
         // Normalise `LITERAL op path` to `path op' LITERAL`.
         let (lhs, op, rhs) = match (lhs, rhs) {
             (ast::Operand::Literal(_), ast::Operand::Path(_)) => (rhs, flip(op), lhs),
@@ -165,7 +177,9 @@ impl Checker<'_> {
                     self.order_on_unordered(lpath, &lty, op, span);
                     return ExprKind::Const(false);
                 }
-                let Some(value) = self.enum_value_operand(e, rhs, lpath, in_priority) else { return ExprKind::Const(false) };
+                let Some(value) = self.enum_value_operand(e, rhs, lpath, in_priority) else {
+                    return ExprKind::Const(false);
+                };
                 ExprKind::OneOf { value: lop, values: vec![value], negated: op == CompareOp::Ne }
             }
             Ty::Bool => {
@@ -198,9 +212,12 @@ impl Checker<'_> {
             }
             Ty::List(_) => {
                 self.error(
-                    Diagnostic::error(Code::TypeMismatch, format!("`{}` is a list and cannot be compared", lpath.dotted()))
-                        .primary(lpath.span, "a list")
-                        .help(format!("test an element with `{} contains \"…\"`", lpath.dotted())),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("`{}` is a list and cannot be compared", lpath.dotted()),
+                    )
+                    .primary(lpath.span, "a list")
+                    .help(format!("test an element with `{} contains \"…\"`", lpath.dotted())),
                 );
                 ExprKind::Const(false)
             }
@@ -208,7 +225,9 @@ impl Checker<'_> {
                 let numeric = numeric.clone();
                 let rop = match rhs {
                     ast::Operand::Path(rpath) => {
-                        let Some((rop, rty)) = self.operand_path(rpath, in_priority) else { return ExprKind::Const(false) };
+                        let Some((rop, rty)) = self.operand_path(rpath, in_priority) else {
+                            return ExprKind::Const(false);
+                        };
                         if !compatible_numeric(&numeric, &rty) {
                             let l = describe(&self.policy, &numeric);
                             let r = describe(&self.policy, &rty);
@@ -241,7 +260,13 @@ impl Checker<'_> {
         );
     }
 
-    fn enum_value_operand(&mut self, e: EnumId, rhs: &ast::Operand, lpath: &ast::Path, in_priority: bool) -> Option<u32> {
+    fn enum_value_operand(
+        &mut self,
+        e: EnumId,
+        rhs: &ast::Operand,
+        lpath: &ast::Path,
+        in_priority: bool,
+    ) -> Option<u32> {
         match rhs {
             ast::Operand::Path(p) if p.segments.len() == 1 => {
                 let name = &p.segments[0].name;
@@ -266,7 +291,7 @@ impl Checker<'_> {
         let names: Vec<&str> = def.values.iter().map(|v| v.name.as_str()).collect();
         let (help, suggestion) = suggest::help_for("value", name, &names);
         let mut d = Diagnostic::error(Code::UnknownValue, format!("`{}` has no value `{name}`", lpath.dotted()))
-            .primary(span, format!("not {}", describe(&self.policy, &Ty::Enum(e))))
+            .primary(span, format!("not a value of {}", describe(&self.policy, &Ty::Enum(e))))
             .help(help);
         if let Some(s) = suggestion {
             d = d.suggest(s);
@@ -287,9 +312,12 @@ impl Checker<'_> {
     fn mismatch(&mut self, span: Span, ty: &Ty, expected: &str, lpath: &ast::Path) {
         let shown = describe(&self.policy, ty);
         self.error(
-            Diagnostic::error(Code::TypeMismatch, format!("`{}` is {shown}, so this must be {expected}", lpath.dotted()))
-                .primary(span, format!("expected {expected}"))
-                .help(example_for(&self.policy, ty)),
+            Diagnostic::error(
+                Code::TypeMismatch,
+                format!("`{}` is {shown}, so this must be {expected}", lpath.dotted()),
+            )
+            .primary(span, format!("expected {expected}"))
+            .help(example_for(&self.policy, ty)),
         );
     }
 
@@ -305,9 +333,14 @@ impl Checker<'_> {
             },
             (Ty::Enum(e), LiteralKind::Str(s)) => {
                 let known = self.policy.enum_def(*e).position(s).is_some();
-                let mut d = Diagnostic::error(Code::TypeMismatch, format!("enum values are written without quotes: `{s}`"))
-                    .primary(lit.span, "a string, not an enum value");
-                d = if known { d.help(format!("write `{s}`")).suggest(s.clone()) } else { d.help(example_for(&self.policy, ty)) };
+                let mut d =
+                    Diagnostic::error(Code::TypeMismatch, format!("enum values are written without quotes: `{s}`"))
+                        .primary(lit.span, "a string, not an enum value");
+                d = if known {
+                    d.help(format!("write `{s}`")).suggest(s.clone())
+                } else {
+                    d.help(example_for(&self.policy, ty))
+                };
                 self.error(d);
                 None
             }
@@ -316,9 +349,12 @@ impl Checker<'_> {
                 Ok(v) => Some(v as f64),
                 Err(_) => {
                     self.error(
-                        Diagnostic::error(Code::TypeMismatch, format!("`{}` is an int, so `{n}` must be a whole number", lpath.dotted()))
-                            .primary(lit.span, "not a whole number")
-                            .help("drop the fraction, or declare the field as `number`"),
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("`{}` is an int, so `{n}` must be a whole number", lpath.dotted()),
+                        )
+                        .primary(lit.span, "not a whole number")
+                        .help("drop the fraction, or declare the field as `number`"),
                     );
                     None
                 }
@@ -366,7 +402,14 @@ impl Checker<'_> {
         );
     }
 
-    fn in_list(&mut self, lhs: &ast::Operand, negated: bool, list: &[ast::Literal], list_span: Span, in_priority: bool) -> ExprKind {
+    fn in_list(
+        &mut self,
+        lhs: &ast::Operand,
+        negated: bool,
+        list: &[ast::Literal],
+        list_span: Span,
+        in_priority: bool,
+    ) -> ExprKind {
         let ast::Operand::Path(lpath) = lhs else {
             self.error(
                 Diagnostic::error(Code::TypeMismatch, "`in` needs a field on its left")
@@ -387,7 +430,8 @@ impl Checker<'_> {
         let span = lpath.span.to(list_span);
         let kind = match &ty {
             Ty::Enum(_) | Ty::Bool => {
-                let values: Vec<u32> = list.iter().filter_map(|l| self.literal_const(&ty, l, lpath)).map(|v| v as u32).collect();
+                let values: Vec<u32> =
+                    list.iter().filter_map(|l| self.literal_const(&ty, l, lpath)).map(|v| v as u32).collect();
                 return ExprKind::OneOf { value: op, values, negated };
             }
             Ty::Text | Ty::String => {
@@ -418,7 +462,10 @@ impl Checker<'_> {
                     .iter()
                     .filter_map(|l| {
                         let v = self.literal_const(&numeric, l, lpath)?;
-                        Some(Expr { kind: ExprKind::Compare { lhs: op.clone(), op: CompareOp::Eq, rhs: Operand::Const(v) }, span: l.span })
+                        Some(Expr {
+                            kind: ExprKind::Compare { lhs: op.clone(), op: CompareOp::Eq, rhs: Operand::Const(v) },
+                            span: l.span,
+                        })
                     })
                     .collect();
                 ExprKind::Or(parts)
@@ -458,9 +505,16 @@ impl Checker<'_> {
             (_, ty) => {
                 let shown = describe(&self.policy, &ty);
                 self.error(
-                    Diagnostic::error(Code::TypeMismatch, format!("`{what}` works on text, but `{}` is {shown}", path.dotted()))
-                        .primary(path.span, format!("this is {shown}"))
-                        .help(if allow_all { "use a text or string field, or `text` for all text fields" } else { "use a text or string field" }),
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        format!("`{what}` works on text, but `{}` is {shown}", path.dotted()),
+                    )
+                    .primary(path.span, format!("this is {shown}"))
+                    .help(if allow_all {
+                        "use a text or string field, or `text` for all text fields"
+                    } else {
+                        "use a text or string field"
+                    }),
                 );
                 None
             }
@@ -531,7 +585,11 @@ impl Checker<'_> {
             ast::MatchTarget::Inline(pattern) => match regex::Regex::new(&pattern.value) {
                 Ok(_) => {
                     let id = RegexId(self.policy.regexes.len() as u32);
-                    self.policy.regexes.push(RegexDef { name: None, pattern: pattern.value.clone(), span: pattern.span });
+                    self.policy.regexes.push(RegexDef {
+                        name: None,
+                        pattern: pattern.value.clone(),
+                        span: pattern.span,
+                    });
                     Some(id)
                 }
                 Err(e) => {
@@ -552,13 +610,19 @@ impl Checker<'_> {
             if let ast::Operand::Path(path) = lhs {
                 if let Some(field) = self.policy.field_by_path(&path.dotted()) {
                     if matches!(self.policy.field(field).ty, Ty::List(_)) {
-                        return ExprKind::StringTest { field, test: StringTest::ListContains, value: value.value.clone() };
+                        return ExprKind::StringTest {
+                            field,
+                            test: StringTest::ListContains,
+                            value: value.value.clone(),
+                        };
                     }
                 }
             }
         }
         match self.text_field(lhs, false, op.keyword()) {
-            Some(TextScope::Field(field)) => ExprKind::StringTest { field, test: StringTest::Op(op), value: value.value.clone() },
+            Some(TextScope::Field(field)) => {
+                ExprKind::StringTest { field, test: StringTest::Op(op), value: value.value.clone() }
+            }
             _ => ExprKind::Const(false),
         }
     }

@@ -281,13 +281,31 @@ pub enum ExprKind {
     Or(Vec<Expr>),
     Not(Box<Expr>),
     /// Numeric or enum comparison; enums only use `==`/`!=`.
-    Compare { lhs: Operand, op: CompareOp, rhs: Operand },
+    Compare {
+        lhs: Operand,
+        op: CompareOp,
+        rhs: Operand,
+    },
     /// Enum (or bool) membership.
-    OneOf { value: Operand, values: Vec<u32>, negated: bool },
-    Keywords { scope: TextScope, set: KeywordSetId },
-    Regex { field: FieldId, regex: RegexId },
+    OneOf {
+        value: Operand,
+        values: Vec<u32>,
+        negated: bool,
+    },
+    Keywords {
+        scope: TextScope,
+        set: KeywordSetId,
+    },
+    Regex {
+        field: FieldId,
+        regex: RegexId,
+    },
     /// String equality and prefix/suffix/substring tests; list element tests.
-    StringTest { field: FieldId, test: StringTest, value: String },
+    StringTest {
+        field: FieldId,
+        test: StringTest,
+        value: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -32,10 +32,18 @@ impl Checker<'_> {
                                     .help("keep one `timezone` per schedule"),
                             );
                         } else if jiff::tz::TimeZone::get(&tz.value).is_err() {
-                            let hint = if tz.value.contains('/') {
+                            let known: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+                            let close =
+                                suggest::closest(&tz.value, known.iter().map(String::as_str)).map(str::to_string);
+                            let hint = if let Some(c) = &close {
+                                format!("did you mean \"{c}\"?")
+                            } else if tz.value.contains('/') {
                                 "use an IANA name such as \"America/New_York\" or \"Europe/Berlin\"".to_string()
                             } else {
-                                format!("use an IANA name such as \"Europe/Berlin\", not an abbreviation like \"{}\"", tz.value)
+                                format!(
+                                    "use an IANA name such as \"Europe/Berlin\", not an abbreviation like \"{}\"",
+                                    tz.value
+                                )
                             };
                             self.error(
                                 Diagnostic::error(Code::BadSchedule, format!("unknown time zone `{}`", tz.value))
@@ -79,11 +87,17 @@ impl Checker<'_> {
                         .help("add hours like `mon-fri 09:00-17:00`, or write `24x7`"),
                 );
             }
-            if has_hours && schedule.timezone.is_none() && !s.entries.iter().any(|e| matches!(e, ast::ScheduleEntry::TimeZone(_))) {
+            if has_hours
+                && schedule.timezone.is_none()
+                && !s.entries.iter().any(|e| matches!(e, ast::ScheduleEntry::TimeZone(_)))
+            {
                 self.error(
-                    Diagnostic::error(Code::BadSchedule, format!("schedule `{}` has hours but no time zone", s.name.name))
-                        .primary(s.name.span, "which time zone are these hours in?")
-                        .help("add `timezone \"America/New_York\"` (an IANA name)"),
+                    Diagnostic::error(
+                        Code::BadSchedule,
+                        format!("schedule `{}` has hours but no time zone", s.name.name),
+                    )
+                    .primary(s.name.span, "which time zone are these hours in?")
+                    .help("add `timezone \"America/New_York\"` (an IANA name)"),
                 );
             }
             for day in schedule.weekly.iter_mut() {
@@ -194,9 +208,10 @@ impl Checker<'_> {
                         None => {
                             let names: Vec<&str> = self.schedule_ids.keys().map(String::as_str).collect();
                             let (help, suggestion) = suggest::help_for("schedule", &name.name, &names);
-                            let mut diag = Diagnostic::error(Code::UnknownName, format!("unknown schedule `{}`", name.name))
-                                .primary(name.span, "no `schedule` with this name")
-                                .help(help);
+                            let mut diag =
+                                Diagnostic::error(Code::UnknownName, format!("unknown schedule `{}`", name.name))
+                                    .primary(name.span, "no `schedule` with this name")
+                                    .help(help);
                             if let Some(s) = suggestion {
                                 diag = diag.suggest(s);
                             }
@@ -222,9 +237,12 @@ impl Checker<'_> {
                         }
                         if target.name == d.name.name {
                             self.error(
-                                Diagnostic::error(Code::FallbackCycle, format!("`{}` falls back to itself", d.name.name))
-                                    .primary(target.span, "the fallback is the destination itself")
-                                    .help("fall back to another destination, such as an always-open on-call team"),
+                                Diagnostic::error(
+                                    Code::FallbackCycle,
+                                    format!("`{}` falls back to itself", d.name.name),
+                                )
+                                .primary(target.span, "the fallback is the destination itself")
+                                .help("fall back to another destination, such as an always-open on-call team"),
                             );
                             continue;
                         }
@@ -238,9 +256,12 @@ impl Checker<'_> {
                 if let Some(f) = dest.fallbacks.iter().find(|f| f.reason == ast::FallbackReason::Full) {
                     let span = f.span;
                     self.error(
-                        Diagnostic::warning(Code::BadValue, format!("`{}` has a `when full` fallback but no capacity", d.name.name))
-                            .primary(span, "this fallback can never be taken")
-                            .help("add `capacity N` to the destination"),
+                        Diagnostic::warning(
+                            Code::BadValue,
+                            format!("`{}` has a `when full` fallback but no capacity", d.name.name),
+                        )
+                        .primary(span, "this fallback can never be taken")
+                        .help("add `capacity N` to the destination"),
                     );
                 }
             }
@@ -306,9 +327,10 @@ impl Checker<'_> {
                             } else {
                                 let names: Vec<&str> = self.policy.fields.iter().map(|x| x.path.as_str()).collect();
                                 let (help, suggestion) = suggest::help_for("field", &dotted, &names);
-                                let mut d = Diagnostic::error(Code::UnknownField, format!("unknown feature field `{dotted}`"))
-                                    .primary(f.span, "not in the ticket schema")
-                                    .help(help);
+                                let mut d =
+                                    Diagnostic::error(Code::UnknownField, format!("unknown feature field `{dotted}`"))
+                                        .primary(f.span, "not in the ticket schema")
+                                        .help(help);
                                 if let Some(s) = suggestion {
                                     d = d.suggest(s);
                                 }
@@ -341,12 +363,16 @@ impl Checker<'_> {
                     Some(l) => match self.policy.enum_def(labels_enum).position(&l.name) {
                         Some(i) => thresholds[i as usize] = Some(v),
                         None => {
-                            let names: Vec<String> = self.policy.enum_def(labels_enum).values.iter().map(|v| v.name.clone()).collect();
+                            let names: Vec<String> =
+                                self.policy.enum_def(labels_enum).values.iter().map(|v| v.name.clone()).collect();
                             let names: Vec<&str> = names.iter().map(String::as_str).collect();
                             let (help, suggestion) = suggest::help_for("label", &l.name, &names);
-                            let mut d = Diagnostic::error(Code::UnknownName, format!("threshold for unknown label `{}`", l.name))
-                                .primary(l.span, "not one of the classifier's labels")
-                                .help(help);
+                            let mut d = Diagnostic::error(
+                                Code::UnknownName,
+                                format!("threshold for unknown label `{}`", l.name),
+                            )
+                            .primary(l.span, "not one of the classifier's labels")
+                            .help(help);
                             if let Some(s) = suggestion {
                                 d = d.suggest(s);
                             }
@@ -383,7 +409,8 @@ impl Checker<'_> {
             Ok(model_labels) => {
                 let declared: Vec<(String, Span)> =
                     self.policy.enum_def(labels_enum).values.iter().map(|v| (v.name.clone(), v.span)).collect();
-                let missing: Vec<&String> = model_labels.iter().filter(|m| !declared.iter().any(|(d, _)| d == *m)).collect();
+                let missing: Vec<&String> =
+                    model_labels.iter().filter(|m| !declared.iter().any(|(d, _)| d == *m)).collect();
                 for (name, span) in &declared {
                     if !model_labels.contains(name) {
                         self.error(
@@ -397,10 +424,13 @@ impl Checker<'_> {
                 if !missing.is_empty() {
                     let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
                     self.error(
-                        Diagnostic::error(Code::ClassifierLabels, format!("the model predicts labels the policy does not declare: {list}"))
-                            .primary(c.name.span, "missing labels")
-                            .secondary(c.model.span, "model file")
-                            .help("add them to `labels`, or retrain the model without them"),
+                        Diagnostic::error(
+                            Code::ClassifierLabels,
+                            format!("the model predicts labels the policy does not declare: {list}"),
+                        )
+                        .primary(c.name.span, "missing labels")
+                        .secondary(c.model.span, "model file")
+                        .help("add them to `labels`, or retrain the model without them"),
                     );
                 }
             }
@@ -479,9 +509,12 @@ impl Checker<'_> {
                     Some(other) => {
                         let shown = describe(&self.policy, &other);
                         self.error(
-                            Diagnostic::error(Code::TypeMismatch, format!("an SLA can only vary by an enum field; `{}` is {shown}", p.dotted()))
-                                .primary(p.span, "not an enum")
-                                .help("use a field like `customer.tier: free | pro | enterprise`"),
+                            Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("an SLA can only vary by an enum field; `{}` is {shown}", p.dotted()),
+                            )
+                            .primary(p.span, "not an enum")
+                            .help("use a field like `customer.tier: free | pro | enterprise`"),
                         );
                         None
                     }
@@ -520,9 +553,12 @@ impl Checker<'_> {
                         let Some(per_field) = sla.per else {
                             if s.per.is_none() {
                                 self.error(
-                                    Diagnostic::error(Code::MissingItem, format!("`{}:` overrides need `per FIELD` on the sla", tier.name))
-                                        .primary(*span, "which field holds this value?")
-                                        .help(format!("write `sla {} per customer.tier {{ … }}`", s.name.name)),
+                                    Diagnostic::error(
+                                        Code::MissingItem,
+                                        format!("`{}:` overrides need `per FIELD` on the sla", tier.name),
+                                    )
+                                    .primary(*span, "which field holds this value?")
+                                    .help(format!("write `sla {} per customer.tier {{ … }}`", s.name.name)),
                                 );
                             }
                             continue;
@@ -566,13 +602,19 @@ impl Checker<'_> {
                     let names = if is_rule { &mut rule_names } else { &mut escalation_names };
                     if let Some(first) = names.get(&r.name.name) {
                         let first = *first;
-                        self.error(duplicate(if is_rule { "rule" } else { "escalation" }, &r.name.name, r.name.span, first));
+                        self.error(duplicate(
+                            if is_rule { "rule" } else { "escalation" },
+                            &r.name.name,
+                            r.name.span,
+                            first,
+                        ));
                     } else {
                         names.insert(r.name.name.clone(), r.name.span);
                     }
                     let when = self.condition(&r.when, false);
                     let Some(outcome) = self.outcome(&r.outcome) else { continue };
-                    let rule = Rule { name: r.name.name.clone(), name_span: r.name.span, span: item.span, when, outcome };
+                    let rule =
+                        Rule { name: r.name.name.clone(), name_span: r.name.span, span: item.span, when, outcome };
                     if is_rule {
                         self.policy.rules.push(rule);
                     } else {
@@ -607,9 +649,12 @@ impl Checker<'_> {
                     ok = false;
                     let shown = describe(&self.policy, &ty);
                     self.error(
-                        Diagnostic::error(Code::TypeMismatch, format!("a matrix dimension must be an enum or bool; `{}` is {shown}", d.dotted()))
-                            .primary(d.span, "not an enum")
-                            .help("use ordered `rule`s for conditions on other types"),
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("a matrix dimension must be an enum or bool; `{}` is {shown}", d.dotted()),
+                        )
+                        .primary(d.span, "not an enum")
+                        .help("use ordered `rule`s for conditions on other types"),
                     );
                 }
                 None => ok = false,
@@ -623,7 +668,11 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::error(
                         Code::BadValue,
-                        format!("this row has {} cells but the matrix has {} dimensions", row.cells.len(), m.dimensions.len()),
+                        format!(
+                            "this row has {} but the matrix has {}",
+                            plural(row.cells.len(), "cell"),
+                            plural(m.dimensions.len(), "dimension")
+                        ),
                     )
                     .primary(cells_span, "wrong number of cells")
                     .help(format!(
@@ -738,12 +787,14 @@ impl Checker<'_> {
                     }
                     out.actions.push(Action::Notify { channel: *channel, target: target.value.clone() });
                 }
-                ast::Clause::CreateIssue { tracker, project, severity, area, .. } => out.actions.push(Action::CreateIssue {
-                    tracker: *tracker,
-                    project: project.value.clone(),
-                    severity: severity.as_ref().map(|s| s.name.clone()),
-                    area: area.as_ref().map(|a| a.value.clone()),
-                }),
+                ast::Clause::CreateIssue { tracker, project, severity, area, .. } => {
+                    out.actions.push(Action::CreateIssue {
+                        tracker: *tracker,
+                        project: project.value.clone(),
+                        severity: severity.as_ref().map(|s| s.name.clone()),
+                        area: area.as_ref().map(|a| a.value.clone()),
+                    })
+                }
                 ast::Clause::Tag(t) => out.actions.push(Action::Tag { tag: t.value.clone() }),
                 ast::Clause::Set { field, value, .. } => {
                     if let Some(json) = self.field_value_json(field, value) {
@@ -909,6 +960,14 @@ impl Checker<'_> {
             }
         }
         Some((key, v))
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 

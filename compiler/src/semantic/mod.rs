@@ -6,8 +6,8 @@
 //! problem: a bad expression becomes `Const(false)` and checking goes on, so
 //! one run reports every error in every file.
 
-pub mod hir;
 mod expr;
+pub mod hir;
 pub use expr::parse_duration;
 mod items;
 mod schema;
@@ -118,6 +118,10 @@ pub(crate) struct Checker<'a> {
     pub regex_ids: HashMap<String, RegexId>,
     /// The `priority` enum as names, for lookups.
     pub priority_ids: HashMap<String, PriorityId>,
+    /// Names declared by items that failed to parse: not reported again as unknown.
+    pub broken_names: Vec<String>,
+    /// The `ticket` block failed to parse: unknown fields are not reported.
+    pub schema_broken: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -132,14 +136,32 @@ impl<'a> Checker<'a> {
             keyword_ids: HashMap::new(),
             regex_ids: HashMap::new(),
             priority_ids: HashMap::new(),
+            broken_names: Vec::new(),
+            schema_broken: false,
         }
     }
 
     pub fn error(&mut self, d: Diagnostic) {
-        self.diags.push(d);
+        let cascade = match d.code {
+            Code::UnknownField => self.schema_broken,
+            Code::UnknownName => self.broken_names.iter().any(|n| d.message.contains(&format!("`{n}`"))),
+            _ => false,
+        };
+        if !cascade {
+            self.diags.push(d);
+        }
     }
 
     fn run(&mut self, parsed: &Parsed) {
+        for file in &parsed.files {
+            for (keyword, name) in &file.broken {
+                if keyword == "ticket" {
+                    self.schema_broken = true;
+                } else if !name.is_empty() {
+                    self.broken_names.push(name.clone());
+                }
+            }
+        }
         let items: Vec<(&ast::Policy, &ast::Item)> =
             parsed.files.iter().flat_map(|f| f.items.iter().map(move |i| (f, i))).collect();
         self.collect_allows(&items);
@@ -167,9 +189,10 @@ impl<'a> Checker<'a> {
                 if Code::from_name(&a.code).is_none() {
                     let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
                     let (help, suggestion) = suggest::help_for("code", &a.code, &names);
-                    let mut d = Diagnostic::warning(Code::UnknownAllow, format!("unknown diagnostic code `{}`", a.code))
-                        .primary(a.span, "not a routec diagnostic code")
-                        .help(help);
+                    let mut d =
+                        Diagnostic::warning(Code::UnknownAllow, format!("unknown diagnostic code `{}`", a.code))
+                            .primary(a.span, "not a routec diagnostic code")
+                            .help(help);
                     if let Some(s) = suggestion {
                         d = d.suggest(s);
                     }
@@ -262,7 +285,8 @@ impl<'a> Checker<'a> {
                 }
             }
             None => {
-                values = DEFAULT_PRIORITIES.iter().map(|p| Named { name: p.to_string(), span: Span::default() }).collect();
+                values =
+                    DEFAULT_PRIORITIES.iter().map(|p| Named { name: p.to_string(), span: Span::default() }).collect();
             }
         }
         for (i, v) in values.iter().enumerate() {
@@ -283,7 +307,9 @@ impl<'a> Checker<'a> {
         for (_, item) in items {
             match &item.kind {
                 ast::ItemKind::Schedule(s) => {
-                    if let Some(first) = self.schedule_ids.get(&s.name.name).map(|id| self.policy.schedules[id.index()].span) {
+                    if let Some(first) =
+                        self.schedule_ids.get(&s.name.name).map(|id| self.policy.schedules[id.index()].span)
+                    {
                         self.error(duplicate("schedule", &s.name.name, s.name.span, first));
                         continue;
                     }
@@ -299,7 +325,9 @@ impl<'a> Checker<'a> {
                     });
                 }
                 ast::ItemKind::Destination(d) => {
-                    if let Some(first) = self.dest_ids.get(&d.name.name).map(|id| self.policy.destinations[id.index()].span) {
+                    if let Some(first) =
+                        self.dest_ids.get(&d.name.name).map(|id| self.policy.destinations[id.index()].span)
+                    {
                         self.error(duplicate("destination", &d.name.name, d.name.span, first));
                         continue;
                     }
@@ -316,7 +344,9 @@ impl<'a> Checker<'a> {
                     });
                 }
                 ast::ItemKind::Keywords(k) => {
-                    if let Some(first) = self.keyword_ids.get(&k.name.name).map(|id| self.policy.keyword_sets[id.index()].span) {
+                    if let Some(first) =
+                        self.keyword_ids.get(&k.name.name).map(|id| self.policy.keyword_sets[id.index()].span)
+                    {
                         self.error(duplicate("keyword set", &k.name.name, k.name.span, first));
                         continue;
                     }
@@ -329,7 +359,8 @@ impl<'a> Checker<'a> {
                     });
                 }
                 ast::ItemKind::Regex(r) => {
-                    if let Some(first) = self.regex_ids.get(&r.name.name).map(|id| self.policy.regexes[id.index()].span) {
+                    if let Some(first) = self.regex_ids.get(&r.name.name).map(|id| self.policy.regexes[id.index()].span)
+                    {
                         self.error(duplicate("regex", &r.name.name, r.name.span, first));
                         continue;
                     }

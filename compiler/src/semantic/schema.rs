@@ -33,7 +33,9 @@ impl Checker<'_> {
     fn fields(&mut self, prefix: &str, fields: &[ast::FieldDecl]) {
         for f in fields {
             let path = if prefix.is_empty() { f.name.name.clone() } else { format!("{prefix}.{}", f.name.name) };
-            if let Some(existing) = self.policy.fields.iter().find(|x| x.path == path || x.path.starts_with(&format!("{path}."))) {
+            if let Some(existing) =
+                self.policy.fields.iter().find(|x| x.path == path || x.path.starts_with(&format!("{path}.")))
+            {
                 let first = existing.span;
                 self.error(duplicate("field", &path, f.name.span, first));
                 continue;
@@ -71,11 +73,7 @@ impl Checker<'_> {
             "duration" => Ty::Duration,
             other => {
                 let (help, suggestion) = suggest::help_for("type", other, TYPE_NAMES);
-                let help = if suggestion.is_some() {
-                    help
-                } else {
-                    format!("{help}; an enum is written `a | b | c`")
-                };
+                let help = if suggestion.is_some() { help } else { format!("{help}; an enum is written `a | b | c`") };
                 let mut d = Diagnostic::error(Code::UnknownType, format!("unknown type `{other}`"))
                     .primary(name.span, "not a type")
                     .help(help);
@@ -108,21 +106,23 @@ impl Checker<'_> {
 pub fn describe(policy: &Policy, ty: &Ty) -> String {
     match ty {
         Ty::Text => "text".into(),
-        Ty::String => "string".into(),
-        Ty::Int => "int".into(),
-        Ty::Number => "number".into(),
-        Ty::Bool => "bool".into(),
-        Ty::Time => "time".into(),
-        Ty::Duration => "duration".into(),
+        Ty::String => "a string".into(),
+        Ty::Int => "an int".into(),
+        Ty::Number => "a number".into(),
+        Ty::Bool => "a bool".into(),
+        Ty::Time => "a time".into(),
+        Ty::Duration => "a duration".into(),
         Ty::Enum(e) => {
             let def = policy.enum_def(*e);
             let values: Vec<&str> = def.values.iter().map(|v| v.name.as_str()).collect();
             if values.len() > 6 {
-                format!("one of {}, …", values[..6].join(", "))
+                format!("an enum ({} | …)", values[..6].join(" | "))
             } else {
-                format!("one of {}", values.join(", "))
+                format!("an enum ({})", values.join(" | "))
             }
         }
-        Ty::List(inner) => format!("list of {}", describe(policy, inner)),
+        Ty::List(inner) => {
+            format!("a list of {}", describe(policy, inner).trim_start_matches("a ").trim_start_matches("an "))
+        }
     }
 }

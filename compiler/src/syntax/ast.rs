@@ -36,6 +36,9 @@ pub struct StrLit {
 pub struct Policy {
     pub file: FileId,
     pub items: Vec<Item>,
+    /// `(keyword, name)` of items that failed to parse, e.g. `("team", "billing")`,
+    /// so later passes do not report their names as unknown a second time.
+    pub broken: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -425,11 +428,30 @@ pub enum ExprKind {
     Paren(Box<Expr>),
     /// A bare operand used as a condition: `customer.vip`.
     Truthy(Operand),
-    Compare { lhs: Operand, op: CompareOp, rhs: Operand },
-    In { lhs: Operand, negated: bool, list: Vec<Literal>, list_span: Span },
-    Has { lhs: Operand, target: HasTarget },
-    Matches { lhs: Operand, target: MatchTarget },
-    StringTest { lhs: Operand, op: StringOp, value: StrLit },
+    Compare {
+        lhs: Operand,
+        op: CompareOp,
+        rhs: Operand,
+    },
+    In {
+        lhs: Operand,
+        negated: bool,
+        list: Vec<Literal>,
+        list_span: Span,
+    },
+    Has {
+        lhs: Operand,
+        target: HasTarget,
+    },
+    Matches {
+        lhs: Operand,
+        target: MatchTarget,
+    },
+    StringTest {
+        lhs: Operand,
+        op: StringOp,
+        value: StrLit,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

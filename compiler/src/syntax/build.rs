@@ -63,7 +63,7 @@ fn content<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
 }
 
 fn is_noise(rule: Rule) -> bool {
-    matches!(rule, Rule::arrow | Rule::lbrace | Rule::rbrace | Rule::EOI)
+    matches!(rule, Rule::arrow | Rule::lbrace | Rule::rbrace | Rule::comma | Rule::rbracket | Rule::EOI)
         || format!("{rule:?}").starts_with("k_")
 }
 
@@ -211,7 +211,11 @@ fn field_decl(ctx: &Ctx, pair: Pair<'_, Rule>) -> FieldDecl {
     let ty = match it.next() {
         Some(body) if body.as_rule() == Rule::record_body => {
             let ty_span = ctx.span(&body);
-            TypeExpr { kind: TypeKind::Record(content(body).map(|f| field_decl(ctx, f)).collect()), optional: false, span: ty_span }
+            TypeExpr {
+                kind: TypeKind::Record(content(body).map(|f| field_decl(ctx, f)).collect()),
+                optional: false,
+                span: ty_span,
+            }
         }
         Some(ty) => type_expr(ctx, ty),
         None => TypeExpr { kind: TypeKind::Record(Vec::new()), optional: false, span },
@@ -442,7 +446,8 @@ fn test_decl<'i>(ctx: &Ctx, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> Opt
             Rule::test_expect => {
                 let mut parts = content(p);
                 let destination = ctx.ident(parts.next()?);
-                let mut exp = Expectation { destination, priority: None, escalated: None, shadow: false, fallback: false, span };
+                let mut exp =
+                    Expectation { destination, priority: None, escalated: None, shadow: false, fallback: false, span };
                 for e in parts {
                     match e.as_rule() {
                         Rule::set_priority => exp.priority = content(e).next().map(|i| ctx.ident(i)),

@@ -15,12 +15,17 @@ pub fn to_diagnostic(file: FileId, offset: usize, text: &str, error: &pest::erro
     let found = &text[position..position + found_len];
     let span = Span::new(file, position, position + found_len);
     let mut expected: Vec<String> = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| describe(*r)).collect(),
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|r| describe(*r)).collect()
+        }
         pest::error::ErrorVariant::CustomError { message } => vec![message.clone()],
     };
     expected.sort();
     expected.dedup();
     let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
+    if expected.is_empty() {
+        expected.push("an item".to_string());
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
     } else {
@@ -38,13 +43,16 @@ fn token_len(rest: &str) -> usize {
     let mut chars = rest.char_indices();
     match chars.next() {
         None => 0,
-        Some((_, c)) if c.is_alphanumeric() || c == '_' => rest
-            .char_indices()
-            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len()),
+        Some((_, c)) if c.is_alphanumeric() || c == '_' => {
+            rest.char_indices().find(|(_, c)| !(c.is_alphanumeric() || *c == '_')).map(|(i, _)| i).unwrap_or(rest.len())
+        }
         Some((_, c)) if c == '\n' || c == '\r' => 0,
-        Some((_, c)) => c.len_utf8(),
+        Some(_) => rest
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace() || c.is_alphanumeric() || *c == '_' || *c == '"')
+            .map(|(i, _)| i)
+            .filter(|i| *i > 0)
+            .unwrap_or_else(|| rest.chars().next().map(char::len_utf8).unwrap_or(0)),
     }
 }
 
@@ -64,11 +72,16 @@ fn hint(expected: &[String], found: &str) -> Option<String> {
     if found.is_empty() && has("`}`") {
         return Some("a `{` is never closed: add the matching `}`".into());
     }
+    if has("`,`") && has("`]`") {
+        return Some("list items are separated by commas; a string may be missing its closing `\"`".into());
+    }
     if has("a string") {
         return Some("strings are written in double quotes, e.g. \"#support\"".into());
     }
     if has("an item") {
-        return Some("top-level items start with `policy`, `ticket`, `team`, `keywords`, `rule`, `matrix`, `test`…".into());
+        return Some(
+            "top-level items start with `policy`, `ticket`, `team`, `keywords`, `rule`, `matrix`, `test`…".into(),
+        );
     }
     None
 }
@@ -93,6 +106,8 @@ fn describe(rule: Rule) -> Option<String> {
         Rule::arrow => "`->`",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
+        Rule::comma => "`,`",
+        Rule::rbracket => "`]`",
         Rule::policy_decl
         | Rule::import_decl
         | Rule::mode_decl

@@ -19,14 +19,12 @@ pub use grammar::Rule;
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Policy {
     match grammar::RouteParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let items = pairs
-                .next()
-                .map(|file_pair| build::items(file, 0, file_pair.into_inner()))
-                .unwrap_or_default();
-            ast::Policy { file, items }
+            let items = pairs.next().map(|file_pair| build::items(file, 0, file_pair.into_inner())).unwrap_or_default();
+            ast::Policy { file, items, broken: Vec::new() }
         }
         Err(whole_file_error) => {
             let mut items = Vec::new();
+            let mut broken = Vec::new();
             let mut chunk_errors = 0;
             for (start, end) in chunks(text) {
                 let chunk = &text[start..end];
@@ -38,6 +36,11 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Po
                     }
                     Err(error) => {
                         chunk_errors += 1;
+                        let mut words = chunk.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+                        let mut words = words.by_ref().filter(|w| !w.is_empty());
+                        if let (Some(keyword), name) = (words.next(), words.next()) {
+                            broken.push((keyword.to_string(), name.unwrap_or("").to_string()));
+                        }
                         diagnostics.push(errors::to_diagnostic(file, start, text, &error));
                         let end_trimmed = start + chunk.trim_end().len();
                         items.push(ast::Item {
@@ -51,15 +54,34 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Po
             if chunk_errors == 0 {
                 diagnostics.push(errors::to_diagnostic(file, 0, text, &whole_file_error));
             }
-            ast::Policy { file, items }
+            ast::Policy { file, items, broken }
         }
     }
 }
 
 /// Words that start a top-level item when they begin a line.
 pub const ITEM_KEYWORDS: &[&str] = &[
-    "policy", "import", "mode", "ticket", "schedule", "team", "queue", "role", "ai", "keywords", "regex",
-    "classifier", "priorities", "priority", "sla", "escalate", "rule", "matrix", "otherwise", "test", "@allow",
+    "policy",
+    "import",
+    "mode",
+    "ticket",
+    "schedule",
+    "team",
+    "queue",
+    "role",
+    "ai",
+    "keywords",
+    "regex",
+    "classifier",
+    "priorities",
+    "priority",
+    "sla",
+    "escalate",
+    "rule",
+    "matrix",
+    "otherwise",
+    "test",
+    "@allow",
 ];
 
 /// Byte ranges of top-level chunks, for error recovery.
@@ -72,7 +94,10 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
             line.starts_with(kw)
                 && line[kw.len()..].chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
         });
-        if starts_item && offset > 0 && !in_allow_run {
+        // A line starting in column 0 with anything but a closing bracket or a
+        // comment also starts a chunk, so stray text does not swallow the next item.
+        let stray = line.chars().next().is_some_and(|c| !(c.is_whitespace() || matches!(c, '}' | ']' | ')' | '#')));
+        if (starts_item || stray) && offset > 0 && !in_allow_run {
             starts.push(offset);
         }
         in_allow_run = line.starts_with("@allow");

@@ -98,19 +98,21 @@ impl Extractor {
                             .iter()
                             .zip(&hits_by_field)
                             .any(|(f, h)| policy.field(*f).ty == Ty::Text && h[set.index()]),
-                        TextScope::Field(f) => self
-                            .text_fields
-                            .iter()
-                            .position(|x| x == f)
-                            .is_some_and(|i| hits_by_field[i][set.index()]),
+                        TextScope::Field(f) => {
+                            self.text_fields.iter().position(|x| x == f).is_some_and(|i| hits_by_field[i][set.index()])
+                        }
                     };
                     bool_slot(hit)
                 }
-                SlotSource::Regex { field, regex } => match (&ticket.values[field.index()], &self.regexes[regex.index()]) {
-                    (FieldValue::Text(t), Some(re)) => bool_slot(re.is_match(t)),
-                    _ => 0.0,
-                },
-                SlotSource::StringTest { field, test, value } => bool_slot(string_test(&ticket.values[field.index()], *test, value)),
+                SlotSource::Regex { field, regex } => {
+                    match (&ticket.values[field.index()], &self.regexes[regex.index()]) {
+                        (FieldValue::Text(t), Some(re)) => bool_slot(re.is_match(t)),
+                        _ => 0.0,
+                    }
+                }
+                SlotSource::StringTest { field, test, value } => {
+                    bool_slot(string_test(&ticket.values[field.index()], *test, value))
+                }
             };
             block.push(v);
         }

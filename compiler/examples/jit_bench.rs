@@ -1,0 +1,288 @@
+//! JIT against interpreter: compile time of a generated 1,000-rule policy
+//! (front end and JIT) and nanoseconds per decision with the signal blocks
+//! precomputed, as medians of repeated runs.
+//!
+//! ```text
+//! cargo run --release -p routec-compiler --example jit_bench
+//! ```
+//!
+//! End-to-end figures (ticket JSON → signals → decision) belong to
+//! `routec bench`, which needs the runtime.
+
+use routec_compiler::ir::{Cond, Program, Val};
+use routec_compiler::jit::{self, JitOptions, JitPolicy, OptLevel};
+use routec_compiler::{interp, Code, Loader, NoImports, SourceDb};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const COMPILE_RUNS: usize = 15;
+const DECIDE_RUNS: usize = 21;
+const BLOCKS: usize = 4096;
+
+fn main() {
+    if !jit::host_supported() {
+        eprintln!("Cranelift has no backend for this machine; nothing to compare");
+        std::process::exit(1);
+    }
+    println!("compile time, generated policy with 1,000 rules (median of {COMPILE_RUNS} runs)");
+    let source = generated_policy(1000);
+    let mut generated = None;
+    for opt_level in [OptLevel::None, OptLevel::Speed] {
+        let options = JitOptions { opt_level };
+        let mut front = Vec::new();
+        let mut back = Vec::new();
+        let mut total = Vec::new();
+        let mut code_size = 0;
+        let mut slots = 0;
+        for _ in 0..COMPILE_RUNS {
+            let start = Instant::now();
+            let program = compile_source("generated.route", &source, &NoImports);
+            let lowered = Instant::now();
+            let policy = JitPolicy::compile_with(&program, &options).unwrap_or_else(|e| fail(&e.to_string()));
+            let done = Instant::now();
+            front.push(lowered - start);
+            back.push(done - lowered);
+            total.push(done - start);
+            code_size = policy.code_size();
+            slots = program.slot_count();
+            generated = Some(program);
+        }
+        println!(
+            "  opt_level {:<5}  front end {:>7.2} ms  jit {:>7.2} ms  total {:>7.2} ms  ({} slots, {} bytes of code)",
+            format!("{opt_level:?}").to_lowercase(),
+            ms(median(&mut front)),
+            ms(median(&mut back)),
+            ms(median(&mut total)),
+            slots,
+            code_size,
+        );
+    }
+
+    println!("\nns per decision, {BLOCKS} precomputed blocks (median of {DECIDE_RUNS} runs)");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut programs: Vec<(String, Program)> = Vec::new();
+    for name in ["saas-b2b", "it-helpdesk"] {
+        let dir = examples.join(name);
+        let path = dir.join("policy.route");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => programs.push((name.to_string(), compile_source(&path.display().to_string(), &text, &Files { dir }))),
+            Err(e) => eprintln!("skipping {}: {e}", path.display()),
+        }
+    }
+    if let Some(program) = generated {
+        programs.push(("generated-1000".to_string(), program));
+    }
+    for (name, program) in &programs {
+        let blocks = blocks(program, BLOCKS);
+        for opt_level in [OptLevel::None, OptLevel::Speed] {
+            let jit = JitPolicy::compile_with(program, &JitOptions { opt_level }).unwrap_or_else(|e| fail(&e.to_string()));
+            for block in &blocks {
+                if jit.decide(block) != interp::decide(program, block) {
+                    fail(&format!("{name}: the engines disagree on {block:?}"));
+                }
+            }
+            let jit_ns = ns_per_decision(&blocks, |b| jit.decide(b));
+            let interp_ns = ns_per_decision(&blocks, |b| interp::decide(program, b));
+            println!(
+                "  {name:<15} opt_level {:<5}  jit {jit_ns:>7.1} ns  interp {interp_ns:>8.1} ns  speed-up {:>5.1}x  ({} slots, {} branches)",
+                format!("{opt_level:?}").to_lowercase(),
+                interp_ns / jit_ns,
+                program.slot_count(),
+                program.branches.len(),
+            );
+        }
+    }
+}
+
+/// Median over runs of the mean time per call over all blocks.
+fn ns_per_decision<R: std::fmt::Debug>(blocks: &[Vec<f64>], decide: impl Fn(&[f64]) -> R) -> f64 {
+    let mut runs = Vec::with_capacity(DECIDE_RUNS);
+    // Warm up caches and the branch predictor once.
+    for block in blocks {
+        black_box(decide(black_box(block)));
+    }
+    for _ in 0..DECIDE_RUNS {
+        let start = Instant::now();
+        let mut reps = 0usize;
+        while start.elapsed() < Duration::from_millis(20) {
+            for block in blocks {
+                black_box(decide(black_box(block)));
+            }
+            reps += 1;
+        }
+        runs.push(start.elapsed() / u32::try_from(reps * blocks.len()).unwrap_or(u32::MAX));
+    }
+    median(&mut runs).as_secs_f64() * 1e9
+}
+
+fn median(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(1)
+}
+
+/// Serves a policy's imports from its folder.
+struct Files {
+    dir: PathBuf,
+}
+
+impl Loader for Files {
+    fn load(&self, _importer: &str, path: &str) -> Result<(String, String), String> {
+        let full = self.dir.join(path);
+        std::fs::read_to_string(&full).map(|text| (full.display().to_string(), text)).map_err(|e| e.to_string())
+    }
+}
+
+/// Compile as the CLI does. Findings of the analyses do not stop us:
+/// the program is what is being measured.
+fn compile_source(name: &str, source: &str, loader: &dyn Loader) -> Program {
+    let mut db = SourceDb::new();
+    let root = db.add(name, source.to_string());
+    match routec_compiler::compile(db, root, loader) {
+        Ok(compiled) => compiled.program,
+        Err(analysis) => {
+            let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.is_error()).collect();
+            let analysis_only = errors.iter().all(|d| {
+                matches!(
+                    d.code,
+                    Code::UnreachableRule
+                        | Code::MaybeUnreachableRule
+                        | Code::NonExhaustiveMatrix
+                        | Code::UnreachableRow
+                        | Code::OverlappingRows
+                        | Code::RoutesNowhere
+                        | Code::ClosedCoverage
+                        | Code::SlaMissing
+                        | Code::SlaNoHours
+                        | Code::SlaOrder
+                        | Code::Unused
+                )
+            });
+            if analysis_only {
+                return routec_compiler::ir::lower(&analysis.hir);
+            }
+            let mut message = format!("{name} does not compile:\n");
+            for d in errors.iter().take(10) {
+                let _ = writeln!(message, "  {}: {}", d.code, d.message);
+            }
+            fail(&message)
+        }
+    }
+}
+
+/// Blocks drawn (xorshift, fixed seed) from NaN and the constants the program compares against.
+fn blocks(program: &Program, count: usize) -> Vec<Vec<f64>> {
+    fn walk(cond: &Cond, pool: &mut Vec<f64>) {
+        match cond {
+            Cond::Const(_) => {}
+            Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| walk(p, pool)),
+            Cond::Not(inner) => walk(inner, pool),
+            Cond::Cmp { lhs, rhs, .. } => {
+                for v in [lhs, rhs] {
+                    if let Val::Const(c) = v {
+                        pool.extend([*c, *c - 1.0, *c + 1.0]);
+                    }
+                }
+            }
+        }
+    }
+    let mut pool = vec![f64::NAN, 0.0, 1.0];
+    program.priority_rules.iter().for_each(|r| walk(&r.cond, &mut pool));
+    program.branches.iter().for_each(|b| walk(&b.cond, &mut pool));
+    let mut seen = std::collections::HashSet::new();
+    pool.retain(|v| seen.insert(v.to_bits()));
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    (0..count)
+        .map(|_| {
+            (0..program.slot_count())
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Most slots of a real ticket are 0/1 text tests or absent values.
+                    let i = (state % (2 * pool.len() as u64)) as usize;
+                    pool.get(i).copied().unwrap_or(if i % 2 == 0 { 0.0 } else { f64::NAN })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A policy shaped like `examples/saas-b2b`, with `rules` ordered rules.
+fn generated_policy(rules: usize) -> String {
+    let mut s = String::from(
+        r#"policy "generated" version 1
+ticket {
+  id: string
+  subject: text
+  body: text
+  channel: email | chat | web | phone
+  page: string?
+  waiting: duration?
+  ai_turns: int
+  customer {
+    tier: free | pro | enterprise
+    health: number
+    seats: int
+    vip: bool
+  }
+}
+classifier intent from "models/intent.model" {
+  labels billing, technical, account, onboarding, bug_report
+  threshold 0.7
+  threshold bug_report 0.85
+}
+priorities P1, P2, P3
+priority {
+  P1 when text has k0 and customer.tier != free
+  P2 when intent == bug_report or text has k1
+  P2 when customer.tier == enterprise or body matches re0
+  P2 when waiting > 4h
+  default P3
+}
+"#,
+    );
+    for t in 0..20 {
+        let _ = writeln!(s, "team t{t}");
+    }
+    for k in 0..50 {
+        let _ = writeln!(s, "keywords k{k} = [\"word{k}\", \"two words {k}\", \"phrase number {k}\"]");
+    }
+    for r in 0..10 {
+        let _ = writeln!(s, "regex re{r} = \"(?i)code-{r}[0-9]+\"");
+    }
+    let _ = writeln!(s, "escalate vip when customer.vip or (customer.tier == enterprise and priority == P1) -> t1");
+    let _ = writeln!(s, "escalate upset when sentiment < -0.6 and customer.tier != free -> t2");
+    let _ = writeln!(s, "escalate unsure when confidence < threshold -> t3");
+    let tiers = ["free", "pro", "enterprise"];
+    for i in 0..rules {
+        let cond = match i % 6 {
+            0 => format!("customer.tier == {} and customer.health < {}", tiers[i % 3], i % 100),
+            1 => format!("text has k{} or subject matches re{}", i % 50, i % 10),
+            2 => format!("intent in [billing, technical] and customer.seats >= {} and not customer.vip", i % 200),
+            3 => format!("channel == chat and waiting > {}m or priority == P1", 5 + i % 120),
+            4 => format!("page starts_with \"/p{i}\" and confidence < threshold"),
+            _ => format!("(customer.tier in [pro, enterprise] or ai_turns > {}) and sentiment < -0.{}", i % 7, 1 + i % 9),
+        };
+        let rollout = if i % 7 == 0 { " rollout 25%" } else { "" };
+        let _ = writeln!(s, "rule r{i} when {cond} -> t{}{rollout}", i % 20);
+    }
+    s.push_str("matrix intent, customer.tier {\n");
+    for intent in ["billing", "technical", "account", "onboarding", "bug_report"] {
+        for tier in tiers {
+            let _ = writeln!(s, "  {intent}, {tier} -> t{}", (intent.len() + tier.len()) % 20);
+        }
+    }
+    s.push_str("}\notherwise -> t0\n");
+    s
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the `routec` product surface: they run the real
+//! binary or the public crates over data files in this folder. See
+//! `tests/README.md` for how to add a case and review snapshots.
+
+mod check;
+mod cli;
+mod decisions;
+mod harness;
+mod parser_props;
