@@ -23,6 +23,8 @@ enum Command {
     Test(commands::test::TestArgs),
     /// Route tickets (JSON Lines) and print decisions.
     Route(commands::route::RouteArgs),
+    /// Run the language server (LSP over stdio) for editors.
+    Lsp(commands::lsp::LspArgs),
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {
@@ -35,5 +37,6 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Test(args) => commands::test::run(args),
         Command::Route(args) => commands::route::run(args),
+        Command::Lsp(args) => commands::lsp::run(args),
     }
 }

@@ -1,11 +1,11 @@
-//! `routec fmt`: the canonical formatter.
-//!
+//! `routec fmt`, the canonical formatter:
 //! - one `.route` file per case under `tests/fmt/`, each with a reviewed
-//!   snapshot that shows the input and then the formatted output;
+//!   snapshot showing the input and then the formatted output;
 //! - over every `.route` file in `tests/` and `examples/` that parses
-//!   cleanly: formatting is idempotent, keeps the AST (spans aside) and every
-//!   comment, and leaves no trailing space and exactly one final newline;
-//! - the command line, through the real binary.
+//!   cleanly: formatting is idempotent, keeps the AST (spans aside) and
+//!   every comment, and leaves no trailing space and one final newline;
+//! - the command line, through the real binary: in place, `--check`, stdin,
+//!   files that do not parse or cannot be read.
 
 use std::path::{Path, PathBuf};
 
@@ -13,41 +13,10 @@ use routec_compiler::fmt::{format, FormatError};
 use routec_compiler::syntax;
 use routec_compiler::{Diagnostics, FileId};
 
-/// The workspace root: the nearest ancestor holding the grammar. Found at
-/// run time so the module works from any test target of the workspace.
-fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .find(|dir| dir.join("grammar/route.pest").is_file())
-        .unwrap_or(manifest)
-        .to_path_buf()
-}
+use crate::harness::{self, run};
 
-/// Every `.route` file under `dir`, recursively, sorted.
-fn route_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "route") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn relative(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
-}
-
-/// The debug form of a parse with every `Span { .. }` replaced by `Span`.
+/// The debug form of a clean parse with every `Span { .. }` replaced by
+/// `Span`; `None` when the text has syntax errors.
 fn ast_without_spans(text: &str) -> Option<String> {
     let mut diagnostics = Diagnostics::new();
     let policy = syntax::parse(FileId(0), text, &mut diagnostics);
@@ -73,37 +42,31 @@ fn comment_texts(text: &str) -> Vec<String> {
 
 #[test]
 fn fmt_cases() {
-    let cases = route_files(&root().join("tests/fmt"));
-    assert!(cases.len() >= 12, "expected the formatter cases in tests/fmt, found {}", cases.len());
-    for path in cases {
-        let input = std::fs::read_to_string(&path).expect("readable case");
+    insta::glob!("fmt/*.route", |path| {
+        let rel = harness::relative(path);
+        let input = std::fs::read_to_string(path).expect("the case is readable");
         let output = match format(&input) {
             Ok(text) => text,
-            Err(error) => panic!("{}: {error}", relative(&path)),
+            Err(error) => panic!("{rel}: {error}"),
         };
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        insta::with_settings!({
-            snapshot_path => root().join("tests/snapshots"),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            description => relative(&path),
-        }, {
-            insta::assert_snapshot!(format!("fmt@{name}"), format!("----- INPUT\n{input}----- OUTPUT\n{output}"));
-        });
-    }
+        insta::assert_snapshot!(format!("----- INPUT {rel}\n{input}----- OUTPUT\n{output}"));
+    });
+}
+
+#[test]
+fn fmt_has_a_case_for_every_construct() {
+    let cases = harness::files("tests/fmt", "route");
+    assert!(cases.len() >= 12, "expected at least 12 cases in tests/fmt, found {}", cases.len());
 }
 
 #[test]
 fn fmt_is_idempotent_and_keeps_meaning() {
-    let root = root();
-    let mut files = route_files(&root.join("tests"));
-    files.extend(route_files(&root.join("examples")));
-    files.sort();
-    files.dedup();
+    let mut files = harness::files("tests", "route");
+    files.extend(harness::files("examples", "route"));
     let mut checked = 0;
     for path in files {
-        let name = relative(&path);
-        let input = std::fs::read_to_string(&path).expect("readable .route file");
+        let name = harness::relative(&path);
+        let input = std::fs::read_to_string(&path).expect("the file is readable");
         // Files with syntax errors are the checker's cases, not ours.
         let Some(before) = ast_without_spans(&input) else { continue };
         let once = match format(&input) {
@@ -128,4 +91,105 @@ fn fmt_is_idempotent_and_keeps_meaning() {
 fn fmt_refuses_syntax_errors() {
     let error = format("rule broken when -> billing\n").expect_err("a syntax error");
     assert!(matches!(error, FormatError::Syntax(ref d) if d.has_errors()), "{error:?}");
+}
+
+// ------------------------------------------------------------ command line
+
+const MESSY: &str = "queue   human_review\nrule a when intent==billing->human_review\n";
+const TIDY: &str = "queue human_review\n\nrule a when intent == billing -> human_review\n";
+const BROKEN: &str = "rule a when -> human_review\n";
+
+/// A fresh directory for one test's files.
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("routec-fmt-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("the temp file is writable");
+    path
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("the temp file is readable")
+}
+
+#[test]
+fn fmt_rewrites_files_in_place() {
+    let dir = scratch_dir("in-place");
+    let messy = write(&dir, "messy.route", MESSY);
+    let tidy = write(&dir, "tidy.route", TIDY);
+    let r = run(&["fmt", &messy.to_string_lossy(), &tidy.to_string_lossy()], None);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
+    assert_eq!(read(&messy), TIDY);
+    assert_eq!(read(&tidy), TIDY);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_check_lists_files_that_would_change_with_a_diff() {
+    let dir = scratch_dir("check");
+    let messy = write(&dir, "messy.route", MESSY);
+    let tidy = write(&dir, "tidy.route", TIDY);
+    let r = run(&["fmt", "--check", &messy.to_string_lossy(), &tidy.to_string_lossy()], None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(read(&messy), MESSY, "--check writes nothing");
+    let stdout = r.stdout.replace(&*dir.to_string_lossy(), "[DIR]");
+    insta::assert_snapshot!(stdout);
+
+    let r = run(&["fmt", "--check", &tidy.to_string_lossy()], None);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_reads_stdin_and_writes_stdout() {
+    for args in [&["fmt"][..], &["fmt", "-"][..]] {
+        let r = run(args, Some(MESSY));
+        assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, TIDY, ""), "{args:?}");
+    }
+    let r = run(&["fmt", "--check"], Some(MESSY));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("would reformat <stdin>\n"), "{}", r.stdout);
+}
+
+#[test]
+fn fmt_reports_syntax_errors_and_goes_on_with_the_other_files() {
+    let dir = scratch_dir("syntax");
+    let broken = write(&dir, "broken.route", BROKEN);
+    let messy = write(&dir, "messy.route", MESSY);
+    let r = run(&["fmt", &broken.to_string_lossy(), &messy.to_string_lossy()], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("route::syntax"), "{}", r.stderr);
+    assert!(r.stderr.contains("broken.route` was not formatted because it has syntax errors"), "{}", r.stderr);
+    assert_eq!(read(&broken), BROKEN, "a file with syntax errors is left alone");
+    assert_eq!(read(&messy), TIDY, "the next file is still formatted");
+
+    let r = run(&["fmt"], Some(BROKEN));
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "nothing on stdout for a broken input");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_refuses_to_delete_a_repeated_clause() {
+    // The parser keeps only the last `expect` of a test; printing the tree
+    // would silently delete the first one.
+    let repeated = "test \"t\" {\n  expect billing\n  expect human_review\n}\n";
+    let dir = scratch_dir("repeated");
+    let path = write(&dir, "repeated.route", repeated);
+    let r = run(&["fmt", &path.to_string_lossy()], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("repeats a clause that counts only once"), "{}", r.stderr);
+    assert_eq!(read(&path), repeated);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_names_a_file_it_cannot_read() {
+    let r = run(&["fmt", "no/such/policy.route"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("cannot read `no/such/policy.route`"), "{}", r.stderr);
 }

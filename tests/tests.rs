@@ -7,3 +7,4 @@ mod cli;
 mod decisions;
 mod harness;
 mod parser_props;
+mod tidy;

@@ -33,10 +33,7 @@ impl Dataset {
         let mut out = Dataset::default();
         let mut hash_input = Vec::new();
         for path in paths {
-            let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.clone(), source })?;
             hash_input.extend_from_slice(&fnv1a(&bytes).to_le_bytes());
             if is_json_lines(path, &bytes) {
                 out.read_json_lines(path, &bytes)?;
@@ -91,10 +88,7 @@ impl Dataset {
     }
 
     fn read_csv(&mut self, path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-        let csv_error = |source| DataError::Csv {
-            path: path.to_path_buf(),
-            source,
-        };
+        let csv_error = |source| DataError::Csv { path: path.to_path_buf(), source };
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let headers: Vec<String> = reader.headers().map_err(csv_error)?.iter().map(str::to_owned).collect();
         let cols: Vec<usize> = headers.iter().map(|h| self.column_or_insert(h.trim())).collect();
@@ -118,11 +112,8 @@ impl Dataset {
             if line.is_empty() {
                 continue;
             }
-            let json_error = |message: String| DataError::Json {
-                path: path.to_path_buf(),
-                line: line_idx + 1,
-                message,
-            };
+            let json_error =
+                |message: String| DataError::Json { path: path.to_path_buf(), line: line_idx + 1, message };
             let value: serde_json::Value = serde_json::from_str(line).map_err(|err| json_error(err.to_string()))?;
             let serde_json::Value::Object(map) = value else {
                 return Err(json_error("expected a JSON object".into()));
@@ -154,10 +145,10 @@ impl Dataset {
 
     /// The column index of a dotted path, or an error naming what is available.
     pub fn require(&self, field: &str) -> Result<usize, DataError> {
-        self.index.get(field).copied().ok_or_else(|| DataError::MissingField {
-            field: field.to_owned(),
-            available: self.columns.join(", "),
-        })
+        self.index
+            .get(field)
+            .copied()
+            .ok_or_else(|| DataError::MissingField { field: field.to_owned(), available: self.columns.join(", ") })
     }
 
     /// The value of column `col` in row `row`, if present and non-empty.
@@ -229,17 +220,11 @@ pub fn stratified_split(labels: &[usize], holdout: f64, seed: u64) -> Split {
         by_label[label].push(row);
     }
     let mut rng = SplitMix::new(seed);
-    let mut split = Split {
-        train: Vec::new(),
-        test: Vec::new(),
-    };
+    let mut split = Split { train: Vec::new(), test: Vec::new() };
     for mut rows in by_label {
         rng.shuffle(&mut rows);
-        let n_test = if rows.len() < 2 {
-            0
-        } else {
-            ((rows.len() as f64 * holdout).round() as usize).min(rows.len() - 1)
-        };
+        let n_test =
+            if rows.len() < 2 { 0 } else { ((rows.len() as f64 * holdout).round() as usize).min(rows.len() - 1) };
         split.test.extend_from_slice(&rows[..n_test]);
         split.train.extend_from_slice(&rows[n_test..]);
     }

@@ -93,10 +93,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
     let mut reader = Reader { bytes, pos: MAGIC.len() };
     let version = reader.u32()?;
     if version != VERSION {
-        return Err(ModelError::UnknownVersion {
-            found: version,
-            supported: VERSION,
-        });
+        return Err(ModelError::UnknownVersion { found: version, supported: VERSION });
     }
     if bytes.len() < MAGIC.len() + 16 {
         return Err(ModelError::Corrupt("file is truncated".into()));
@@ -110,17 +107,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
     let mut reader = Reader { bytes: body, pos: reader.pos };
     let header_len = reader.u32()? as usize;
     let header = reader.take(header_len)?;
-    let info: ModelInfo = serde_json::from_slice(header)
-        .map_err(|err| ModelError::Corrupt(format!("header is not valid: {err}")))?;
+    let info: ModelInfo =
+        serde_json::from_slice(header).map_err(|err| ModelError::Corrupt(format!("header is not valid: {err}")))?;
     let n_labels = info.labels.len();
-    let expected = info
-        .n_rows
-        .checked_mul(8 + 4 * n_labels)
-        .and_then(|n| n.checked_add(4 * n_labels));
+    let expected = info.n_rows.checked_mul(8 + 4 * n_labels).and_then(|n| n.checked_add(4 * n_labels));
     if expected != Some(body.len() - reader.pos) {
-        return Err(ModelError::Corrupt(
-            "weight table size does not match the header's label and row counts".into(),
-        ));
+        return Err(ModelError::Corrupt("weight table size does not match the header's label and row counts".into()));
     }
     let mut buckets = Vec::with_capacity(info.n_rows);
     let mut idf = Vec::with_capacity(info.n_rows);

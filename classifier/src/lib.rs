@@ -30,8 +30,8 @@ pub use features::FeatureConfig;
 pub use format::{MAGIC, VERSION};
 pub use language::detect_language;
 pub use metrics::{
-    evaluate, policy_block, policy_name, render as render_report, render_comparison, suggest_thresholds,
-    ClassMetrics, CoveragePoint, Metrics, Outcome, Thresholds, COVERAGE_THRESHOLDS,
+    evaluate, policy_block, policy_name, render as render_report, render_comparison, suggest_thresholds, ClassMetrics,
+    CoveragePoint, Metrics, Outcome, Thresholds, COVERAGE_THRESHOLDS,
 };
 pub use model::{Model, ModelInfo, Prediction, TrainingInfo};
 pub use sentiment::sentiment;

@@ -11,9 +11,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 /// Confidence thresholds of the coverage table.
-pub const COVERAGE_THRESHOLDS: [f64; 14] = [
-    0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95,
-];
+pub const COVERAGE_THRESHOLDS: [f64; 14] =
+    [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95];
 
 /// Per-class figures.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -96,22 +95,12 @@ pub fn evaluate(labels: &[String], outcomes: &[Outcome]) -> Metrics {
         let tp = confusion[idx][idx];
         let precision = ratio(tp, predicted);
         let recall = ratio(tp, support);
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
+        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
         if support > 0 || predicted > 0 {
             f1_sum += f1;
             f1_count += 1;
         }
-        per_class.push(ClassMetrics {
-            label: label.clone(),
-            precision,
-            recall,
-            f1,
-            support,
-        });
+        per_class.push(ClassMetrics { label: label.clone(), precision, recall, f1, support });
     }
     let coverage = COVERAGE_THRESHOLDS
         .iter()
@@ -188,7 +177,13 @@ pub fn policy_name(label: &str) -> String {
 }
 
 /// The `classifier` block to paste into a policy.
-pub fn policy_block(model_path: &str, labels: &[String], fields: &[String], thresholds: &Thresholds, target: f64) -> String {
+pub fn policy_block(
+    model_path: &str,
+    labels: &[String],
+    fields: &[String],
+    thresholds: &Thresholds,
+    target: f64,
+) -> String {
     let mut out = String::new();
     let names: Vec<String> = labels.iter().map(|l| policy_name(l)).collect();
     let _ = writeln!(out, "classifier intent from {model_path:?} {{");
@@ -236,13 +231,14 @@ pub fn render(metrics: &Metrics) -> String {
         );
     }
     let _ = writeln!(out, "\nconfusion matrix (rows = gold, columns = predicted; column k = row k's label)");
-    let _ = write!(out, "{:<width$} ", "");
+    let label_width = width + 3;
+    let _ = write!(out, "{:<label_width$} ", "");
     for idx in 0..metrics.per_class.len() {
         let _ = write!(out, "{:>5}", idx);
     }
     out.push('\n');
     for (idx, (class, row)) in metrics.per_class.iter().zip(&metrics.confusion).enumerate() {
-        let _ = write!(out, "{:<width$} ", format!("{idx} {}", class.label));
+        let _ = write!(out, "{:<label_width$} ", format!("{idx:>2} {}", class.label));
         for count in row {
             let _ = write!(out, "{count:>5}");
         }
@@ -266,10 +262,7 @@ pub fn render_comparison(old: &Metrics, new: &Metrics) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "comparison on the same {} holdout rows", new.n);
     let _ = writeln!(out, "             old model   new model      delta");
-    for (name, a, b) in [
-        ("accuracy", old.accuracy, new.accuracy),
-        ("macro-F1", old.macro_f1, new.macro_f1),
-    ] {
+    for (name, a, b) in [("accuracy", old.accuracy, new.accuracy), ("macro-F1", old.macro_f1, new.macro_f1)] {
         let _ = writeln!(out, "{name:<10} {:>9.2} %  {:>9.2} %  {:>+8.2} pt", a * 100.0, b * 100.0, (b - a) * 100.0);
     }
     let _ = writeln!(out, "{:<10} {:>11.3}  {:>11.3}  {:>+11.3}", "ECE", old.ece, new.ece, new.ece - old.ece);

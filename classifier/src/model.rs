@@ -79,8 +79,8 @@ pub struct Model {
     pub(crate) info: ModelInfo,
     /// Feature fields (text then metadata), cached for [`Model::feature_fields`].
     pub(crate) fields: Vec<String>,
-    /// `bucket -> row` (or [`NO_ROW`]), `2^hash_bits` entries.
-    pub(crate) lookup: Vec<u32>,
+    /// `bucket -> row` for the buckets in the vocabulary.
+    pub(crate) lookup: VocabIndex,
     /// `row -> bucket`.
     pub(crate) buckets: Vec<u32>,
     /// `row -> idf` (0 for metadata rows, which are one-hot).
@@ -97,7 +97,59 @@ pub(crate) struct Scratch {
     buf: String,
     buckets: Vec<u32>,
     pub(crate) pairs: Vec<(u32, f32)>,
+    acc: Vec<f32>,
     pub(crate) scores: Vec<f64>,
+}
+
+/// Open-addressing hash table `bucket -> row` (linear probing, load <= 1/2).
+/// Far smaller than a dense `2^hash_bits` array, so look-ups stay in cache.
+#[derive(Debug, Clone)]
+pub(crate) struct VocabIndex {
+    mask: usize,
+    /// `(bucket << 32) | row`, or [`EMPTY_SLOT`].
+    slots: Vec<u64>,
+}
+
+const EMPTY_SLOT: u64 = u64::MAX;
+
+impl VocabIndex {
+    fn with_capacity(n: usize) -> Self {
+        let size = (n * 2).next_power_of_two().max(16);
+        VocabIndex { mask: size - 1, slots: vec![EMPTY_SLOT; size] }
+    }
+
+    /// Inserts; false when `bucket` is already present.
+    fn insert(&mut self, bucket: u32, row: u32) -> bool {
+        // Buckets are high bits of a mixed hash, so their low bits are uniform.
+        let mut idx = bucket as usize & self.mask;
+        loop {
+            let slot = self.slots[idx];
+            if slot == EMPTY_SLOT {
+                self.slots[idx] = (u64::from(bucket) << 32) | u64::from(row);
+                return true;
+            }
+            if (slot >> 32) as u32 == bucket {
+                return false;
+            }
+            idx = (idx + 1) & self.mask;
+        }
+    }
+
+    /// The row of `bucket`, or [`NO_ROW`].
+    #[inline]
+    pub(crate) fn get(&self, bucket: u32) -> u32 {
+        let mut idx = bucket as usize & self.mask;
+        loop {
+            let slot = self.slots[idx];
+            if slot == EMPTY_SLOT {
+                return NO_ROW;
+            }
+            if (slot >> 32) as u32 == bucket {
+                return slot as u32;
+            }
+            idx = (idx + 1) & self.mask;
+        }
+    }
 }
 
 thread_local! {
@@ -107,10 +159,7 @@ thread_local! {
 impl Model {
     /// Reads a model file.
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
         Model::from_bytes(&bytes)
     }
 
@@ -126,10 +175,7 @@ impl Model {
 
     /// Writes the model file.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        std::fs::write(path, self.to_bytes()).map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        std::fs::write(path, self.to_bytes()).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })
     }
 
     /// Builds a model from its parts; checks that the parts fit together.
@@ -153,33 +199,22 @@ impl Model {
             || weights.len() != info.n_rows * n_labels
             || intercept.len() != n_labels
         {
-            return Err(ModelError::Corrupt(
-                "weight table does not match the header's label and row counts".into(),
-            ));
+            return Err(ModelError::Corrupt("weight table does not match the header's label and row counts".into()));
         }
         if !(info.temperature.is_finite() && info.temperature > 0.0) {
             return Err(ModelError::Corrupt("calibration temperature is not positive".into()));
         }
-        let mut lookup = vec![NO_ROW; 1usize << bits];
+        let mut lookup = VocabIndex::with_capacity(buckets.len());
         for (row, &bucket) in buckets.iter().enumerate() {
-            let slot = lookup
-                .get_mut(bucket as usize)
-                .ok_or_else(|| ModelError::Corrupt(format!("bucket {bucket} is outside the hash space")))?;
-            if *slot != NO_ROW {
+            if bucket >> bits != 0 {
+                return Err(ModelError::Corrupt(format!("bucket {bucket} is outside the hash space")));
+            }
+            if !lookup.insert(bucket, row as u32) {
                 return Err(ModelError::Corrupt(format!("bucket {bucket} appears twice")));
             }
-            *slot = row as u32;
         }
         let fields = info.features.all_fields();
-        Ok(Model {
-            info,
-            fields,
-            lookup,
-            buckets,
-            idf,
-            weights,
-            intercept,
-        })
+        Ok(Model { info, fields, lookup, buckets, idf, weights, intercept })
     }
 
     /// The intent labels; [`Prediction::label`] indexes into this.
@@ -243,15 +278,18 @@ impl Model {
     pub(crate) fn logits_into(&self, field: &dyn Fn(&str) -> Option<String>, scratch: &mut Scratch) {
         self.sparse_features(field, scratch);
         let n_labels = self.info.labels.len();
-        scratch.scores.clear();
-        scratch.scores.extend(self.intercept.iter().map(|&b| f64::from(b)));
+        let acc = &mut scratch.acc;
+        acc.clear();
+        acc.extend_from_slice(&self.intercept);
         for &(row, value) in &scratch.pairs {
             let start = row as usize * n_labels;
             let weights = &self.weights[start..start + n_labels];
-            for (score, &weight) in scratch.scores.iter_mut().zip(weights) {
-                *score += f64::from(value * weight);
+            for (score, &weight) in acc.iter_mut().zip(weights) {
+                *score += value * weight;
             }
         }
+        scratch.scores.clear();
+        scratch.scores.extend(acc.iter().map(|&s| f64::from(s)));
     }
 
     /// The ticket's non-zero features as `(row, value)` pairs in
@@ -259,9 +297,7 @@ impl Model {
     /// metadata features. Training and prediction both use this.
     pub(crate) fn sparse_features(&self, field: &dyn Fn(&str) -> Option<String>, scratch: &mut Scratch) {
         let config = &self.info.features;
-        let Scratch {
-            buf, buckets, pairs, ..
-        } = scratch;
+        let Scratch { buf, buckets, pairs, .. } = scratch;
         buckets.clear();
         pairs.clear();
         for name in &config.text_fields {
@@ -278,12 +314,16 @@ impl Model {
             while end < buckets.len() && buckets[end] == bucket {
                 end += 1;
             }
-            let row = self.lookup[bucket as usize];
+            let row = self.lookup.get(bucket);
             if row != NO_ROW {
                 let idf = self.idf[row as usize];
                 if idf > 0.0 {
-                    let count = (end - idx) as f32;
-                    let tf = if config.sublinear_tf { 1.0 + count.ln() } else { count };
+                    let count = end - idx;
+                    let tf = match (count, config.sublinear_tf) {
+                        (1, _) => 1.0,
+                        (_, true) => 1.0 + (count as f32).ln(),
+                        (_, false) => count as f32,
+                    };
                     let value = tf * idf;
                     norm2 += value * value;
                     pairs.push((row, value));
@@ -302,7 +342,7 @@ impl Model {
                 buckets.clear();
                 config.meta_buckets(name, &value, buf, buckets);
                 for &bucket in buckets.iter() {
-                    let row = self.lookup[bucket as usize];
+                    let row = self.lookup.get(bucket);
                     if row != NO_ROW && self.idf[row as usize] == 0.0 {
                         pairs.push((row, 1.0));
                     }

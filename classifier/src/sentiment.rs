@@ -47,16 +47,39 @@ pub fn sentiment(text: &str) -> f64 {
 fn is_negator(word: &str) -> bool {
     matches!(
         word,
-        "not" | "no" | "never" | "can't" | "cannot" | "don't" | "doesn't" | "didn't" | "isn't" | "wasn't"
-            | "won't" | "aren't" | "couldn't" | "haven't" | "hasn't" | "nothing" | "without" | "nicht"
-            | "kein" | "keine" | "keinen" | "keiner" | "nie" | "niemals" | "ohne" | "nichts"
+        "not"
+            | "no"
+            | "never"
+            | "can't"
+            | "cannot"
+            | "don't"
+            | "doesn't"
+            | "didn't"
+            | "isn't"
+            | "wasn't"
+            | "won't"
+            | "aren't"
+            | "couldn't"
+            | "haven't"
+            | "hasn't"
+            | "nothing"
+            | "without"
+            | "nicht"
+            | "kein"
+            | "keine"
+            | "keinen"
+            | "keiner"
+            | "nie"
+            | "niemals"
+            | "ohne"
+            | "nichts"
     )
 }
 
 fn intensifier(word: &str) -> Option<f64> {
     match word {
-        "very" | "really" | "extremely" | "so" | "totally" | "absolutely" | "completely" | "super"
-        | "incredibly" | "sehr" | "total" | "extrem" | "wirklich" | "völlig" | "absolut" => Some(1.4),
+        "very" | "really" | "extremely" | "so" | "totally" | "absolutely" | "completely" | "super" | "incredibly"
+        | "sehr" | "total" | "extrem" | "wirklich" | "völlig" | "absolut" => Some(1.4),
         "slightly" | "somewhat" | "bit" | "etwas" | "leicht" => Some(0.6),
         _ => None,
     }
@@ -68,34 +91,33 @@ fn valence(word: &str) -> f64 {
         "thanks" | "thank" | "appreciated" | "appreciate" | "glad" | "fixed" | "resolved" | "solved" => 1.5,
         "great" | "excellent" | "awesome" | "amazing" | "perfect" | "love" | "fantastic" | "wonderful"
         | "brilliant" | "outstanding" => 3.0,
-        "good" | "nice" | "happy" | "helpful" | "pleased" | "smooth" | "easy" | "satisfied" | "quick"
-        | "fast" | "recommend" | "impressed" | "enjoy" => 2.0,
+        "good" | "nice" | "happy" | "helpful" | "pleased" | "smooth" | "easy" | "satisfied" | "quick" | "fast"
+        | "recommend" | "impressed" | "enjoy" => 2.0,
         "works" | "working" | "work" | "worked" | "like" | "fine" | "ok" | "okay" | "useful" | "better" => 0.9,
         // English, negative.
         "terrible" | "awful" | "horrible" | "worst" | "hate" | "disaster" | "unacceptable" | "furious"
         | "disgusting" | "scam" => -3.0,
-        "angry" | "frustrated" | "frustrating" | "disappointed" | "disappointing" | "ridiculous"
-        | "useless" | "annoying" | "annoyed" | "upset" | "bad" | "poor" | "broken" | "impossible" => -2.3,
-        "error" | "errors" | "fail" | "fails" | "failed" | "failing" | "failure" | "crash" | "crashes"
-        | "crashed" | "wrong" | "lost" | "stuck" | "unable" | "bug" | "outage" | "down" | "slow"
-        | "declined" | "overdue" | "locked" | "denied" | "missing" | "confusing" | "worse" => -1.4,
-        "problem" | "problems" | "issue" | "issues" | "urgent" | "unfortunately" | "cancel" | "complaint"
-        | "delay" | "delayed" | "waiting" | "unexpected" | "twice" | "spins" | "forever" => -0.8,
+        "angry" | "frustrated" | "frustrating" | "disappointed" | "disappointing" | "ridiculous" | "useless"
+        | "annoying" | "annoyed" | "upset" | "bad" | "poor" | "broken" | "impossible" => -2.3,
+        "error" | "errors" | "fail" | "fails" | "failed" | "failing" | "failure" | "crash" | "crashes" | "crashed"
+        | "wrong" | "lost" | "stuck" | "unable" | "bug" | "outage" | "down" | "slow" | "declined" | "overdue"
+        | "locked" | "denied" | "missing" | "confusing" | "worse" => -1.4,
+        "problem" | "problems" | "issue" | "issues" | "urgent" | "unfortunately" | "cancel" | "complaint" | "delay"
+        | "delayed" | "waiting" | "unexpected" | "twice" | "spins" | "forever" => -0.8,
         // German, positive.
         "danke" | "dank" | "gelöst" | "behoben" | "freue" => 1.5,
-        "toll" | "super" | "perfekt" | "ausgezeichnet" | "hervorragend" | "großartig" | "klasse"
-        | "wunderbar" => 3.0,
+        "toll" | "super" | "perfekt" | "ausgezeichnet" | "hervorragend" | "großartig" | "klasse" | "wunderbar" => 3.0,
         "gut" | "hilfreich" | "zufrieden" | "prima" | "schnell" | "einfach" | "gerne" | "froh" => 2.0,
         "funktioniert" | "funktionieren" | "läuft" | "besser" => 0.9,
         // German, negative.
-        "furchtbar" | "schrecklich" | "katastrophe" | "katastrophal" | "unzumutbar" | "inakzeptabel"
-        | "miserabel" => -3.0,
+        "furchtbar" | "schrecklich" | "katastrophe" | "katastrophal" | "unzumutbar" | "inakzeptabel" | "miserabel" => {
+            -3.0
+        }
         "ärgerlich" | "enttäuscht" | "enttäuschend" | "verärgert" | "frustriert" | "schlecht" | "kaputt"
         | "nutzlos" | "unmöglich" => -2.3,
-        "fehler" | "absturz" | "abgestürzt" | "falsch" | "fehlgeschlagen" | "langsam" | "gesperrt"
-        | "verloren" | "ausfall" | "fehlt" | "abgelehnt" | "überfällig" => -1.4,
-        "probleme" | "leider" | "dringend" | "störung" | "kündigen" | "beschwerde"
-        | "endlos" | "doppelt" => -0.8,
+        "fehler" | "absturz" | "abgestürzt" | "falsch" | "fehlgeschlagen" | "langsam" | "gesperrt" | "verloren"
+        | "ausfall" | "fehlt" | "abgelehnt" | "überfällig" => -1.4,
+        "probleme" | "leider" | "dringend" | "störung" | "kündigen" | "beschwerde" | "endlos" | "doppelt" => -0.8,
         _ => emoji_valence(word),
     }
 }

@@ -92,9 +92,8 @@ pub struct Labelled {
 /// Collects the rows that have a label; rows without one are skipped.
 pub fn labelled_rows(data: &Dataset, label_field: &str) -> Result<Labelled, DataError> {
     let col = data.require(label_field)?;
-    let mut labels: Vec<String> = (0..data.len())
-        .filter_map(|row| data.get(row, col).map(|l| l.trim().to_owned()))
-        .collect();
+    let mut labels: Vec<String> =
+        (0..data.len()).filter_map(|row| data.get(row, col).map(|l| l.trim().to_owned())).collect();
     labels.sort();
     labels.dedup();
     let mut rows = Vec::new();
@@ -197,13 +196,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, warm_start: Option<&Model>) ->
         warm_started_from: warm_start.map(|m| m.info.training.data_hash.clone()),
         train_seconds: started.elapsed().as_secs_f64(),
     };
-    Ok(TrainOutcome {
-        model,
-        labelled,
-        split,
-        metrics,
-        outcomes,
-    })
+    Ok(TrainOutcome { model, labelled, split, metrics, outcomes })
 }
 
 /// Predicts `rows` of `data` and pairs them with their gold labels.
@@ -212,11 +205,7 @@ pub fn predict_outcomes(model: &Model, data: &Dataset, rows: &[usize], gold: &[u
         .zip(gold)
         .map(|(&row, &gold)| {
             let prediction = model.predict(&|name| data.field(row, name).map(str::to_owned));
-            Outcome {
-                gold,
-                predicted: prediction.label,
-                confidence: prediction.confidence,
-            }
+            Outcome { gold, predicted: prediction.label, confidence: prediction.confidence }
         })
         .collect()
 }
@@ -308,13 +297,7 @@ fn fit(
         metrics: None,
         n_rows,
     };
-    let mut model = Model::from_parts(
-        info,
-        vocab_buckets,
-        idf,
-        vec![0.0; n_rows * n_labels],
-        vec![0.0; n_labels],
-    )?;
+    let mut model = Model::from_parts(info, vocab_buckets, idf, vec![0.0; n_rows * n_labels], vec![0.0; n_labels])?;
 
     // 3. Dense design matrix through the prediction feature path.
     let mut x = Array2::<f32>::zeros((rows.len(), n_rows));
@@ -335,9 +318,7 @@ fn fit(
     }
 
     // 4. Fit.
-    let mut params = MultiLogisticRegression::default()
-        .alpha(opts.alpha as f32)
-        .max_iterations(opts.max_iterations);
+    let mut params = MultiLogisticRegression::default().alpha(opts.alpha as f32).max_iterations(opts.max_iterations);
     if let Some(old) = warm_start {
         params = params.initial_params(warm_start_params(old, &model, &present));
     }
@@ -370,7 +351,7 @@ fn warm_start_params(old: &Model, new: &Model, present: &[usize]) -> Array2<f32>
             continue;
         };
         for (row, &bucket) in new.buckets.iter().enumerate() {
-            let old_row = old.lookup[bucket as usize];
+            let old_row = old.lookup.get(bucket);
             if old_row != NO_ROW {
                 init[[row, class_col]] = old.weights[old_row as usize * old_n + old_label];
             }

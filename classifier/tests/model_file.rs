@@ -160,10 +160,7 @@ fn warm_start_needs_the_same_features() {
     let mut same = TrainOptions::new(vec!["body".into()], vec!["page".into()], "intent".into());
     same.min_df = 1;
     let warm = train(&data, &same, Some(&old)).expect("warm start with the same fields");
-    assert_eq!(
-        warm.model.info().training.warm_started_from.as_deref(),
-        Some(old.info().training.data_hash.as_str())
-    );
+    assert_eq!(warm.model.info().training.warm_started_from.as_deref(), Some(old.info().training.data_hash.as_str()));
     let other = TrainOptions::new(vec!["body".into()], vec![], "intent".into());
     let err = train(&data, &other, Some(&old)).expect_err("different fields");
     insta::assert_snapshot!("warm_start_mismatch", err.to_string());

@@ -21,24 +21,12 @@ macro_rules! case {
 }
 
 case!(emails, "Contact anna.schmidt+billing@acme-corp.co.uk or Bob@example.COM, not @handle or a@b.");
-case!(
-    urls,
-    "See https://app.acme.io/reports?id=42&tab=1, www.acme.io/help and (http://x.y/z)."
-);
+case!(urls, "See https://app.acme.io/reports?id=42&tab=1, www.acme.io/help and (http://x.y/z).");
 case!(ticket_ids, "Re: #4411 and ACME-123 (dup of ENG-9), COVID-19 ≠ 19 and 3.5 or 1,299.00 at 10:30");
-case!(
-    german_compounds,
-    "Die Passwortzurücksetzungs-E-Mail kommt nicht an. Kundendienstmitarbeiterin: „Straße“ ÄÖÜ ß."
-);
+case!(german_compounds, "Die Passwortzurücksetzungs-E-Mail kommt nicht an. Kundendienstmitarbeiterin: „Straße“ ÄÖÜ ß.");
 case!(emoji, "Login broken 😡😡 thanks 🙏👍🏽 ❤️ family 👨‍👩‍👧 :-)");
-case!(
-    mixed_scripts,
-    "Can't log in — 登录失败 / не могу войти / لا أستطيع / ログインできません ok"
-);
+case!(mixed_scripts, "Can't log in — 登录失败 / не могу войти / لا أستطيع / ログインできません ok");
 case!(apostrophes, "I can’t get into my account, it's the user's fault? 'quoted' rock'n'roll");
 case!(empty_and_symbols, "  ---  !!! *** ... $$$ ");
 
-case!(
-    backtracking_edges,
-    "john.doe went to e.g. v1.2.3; users' data, tel_num, http: www is 2fa @handle a@b."
-);
+case!(backtracking_edges, "john.doe went to e.g. v1.2.3; users' data, tel_num, http: www is 2fa @handle a@b.");

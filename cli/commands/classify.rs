@@ -38,10 +38,7 @@ pub fn run(args: &ClassifyArgs) -> ExitCode {
 /// Looks up a dotted path in a JSON object (`customer.tier`), also accepting
 /// a literal dotted key.
 fn lookup(ticket: &serde_json::Value, path: &str) -> Option<String> {
-    let value = ticket.get(path).or_else(|| {
-        path.split('.')
-            .try_fold(ticket, |node, key| node.get(key))
-    })?;
+    let value = ticket.get(path).or_else(|| path.split('.').try_fold(ticket, |node, key| node.get(key)))?;
     match value {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
@@ -77,14 +74,8 @@ fn run_inner(args: &ClassifyArgs) -> Result<(), String> {
     let labels = model.labels();
     for ticket in &tickets {
         let prediction = model.predict(&|path| lookup(ticket, path));
-        let text: String = model
-            .info()
-            .features
-            .text_fields
-            .iter()
-            .filter_map(|f| lookup(ticket, f))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text: String =
+            model.info().features.text_fields.iter().filter_map(|f| lookup(ticket, f)).collect::<Vec<_>>().join("\n");
         let top: Vec<serde_json::Value> = prediction
             .top
             .iter()

@@ -48,10 +48,7 @@ pub fn run(args: &EvalArgs) -> ExitCode {
 fn run_inner(args: &EvalArgs) -> Result<(), String> {
     let model = Model::load(&args.model).map_err(|e| e.to_string())?;
     let data = Dataset::load(&args.data).map_err(|e| e.to_string())?;
-    let label_field = args
-        .label
-        .clone()
-        .unwrap_or_else(|| model.info().training.label_field.clone());
+    let label_field = args.label.clone().unwrap_or_else(|| model.info().training.label_field.clone());
     let label_col = data.require(&label_field).map_err(|e| e.to_string())?;
     let candidate_rows: Vec<usize> = match &args.split {
         Some(path) => {
@@ -80,9 +77,7 @@ fn run_inner(args: &EvalArgs) -> Result<(), String> {
     }
     let outcomes = predict_outcomes(&model, &data, &rows, &gold);
     let metrics = evaluate(model.labels(), &outcomes);
-    let thresholds = args
-        .target_precision
-        .map(|target| suggest_thresholds(model.labels().len(), &outcomes, target));
+    let thresholds = args.target_precision.map(|target| suggest_thresholds(model.labels().len(), &outcomes, target));
     if args.json {
         let report = serde_json::json!({
             "model": args.model,

@@ -118,6 +118,14 @@ fn formatted_or_report(name: &str, original: &str) -> Option<String> {
             eprintln!("error: `{name}` was not formatted because it has syntax errors");
             None
         }
+        Err(FormatError::Repeated) => {
+            eprintln!(
+                "error: `{name}` was not formatted: it repeats a clause that counts only once (two `ticket` \
+                 blocks or `expect` lines in one test, or an option given twice), and formatting would \
+                 delete all but the last; remove the repetition first"
+            );
+            None
+        }
         Err(FormatError::Unstable) => {
             eprintln!(
                 "error: `{name}` was not formatted: the result would not mean the same policy \
@@ -149,6 +157,10 @@ fn diff(name: &str, original: &str, formatted: &str) -> String {
     }
     push_lines(&mut out, '-', old_changed);
     push_lines(&mut out, '+', new_changed);
+    if old_changed.is_empty() && new_changed.is_empty() {
+        // Same lines: only the newline at the very end differs.
+        out.push_str("\\ the final newline changes\n");
+    }
     for line in after {
         out.push_str(&format!(" {line}\n"));
     }
@@ -172,6 +184,12 @@ mod tests {
     fn diff_shows_the_changed_region_with_context() {
         let diff = diff("p.route", "a\nb\nc\nd\n", "a\nB\nc\nd\n");
         assert_eq!(diff, "--- p.route\n+++ p.route (formatted)\n@@ -1,4 +1,4 @@\n a\n-b\n+B\n c\n d\n");
+    }
+
+    #[test]
+    fn diff_of_a_missing_final_newline() {
+        let diff = diff("p.route", "a", "a\n");
+        assert_eq!(diff, "--- p.route\n+++ p.route (formatted)\n@@ -1,1 +1,1 @@\n a\n\\ the final newline changes\n");
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use routec_classifier::{
-    policy_block, predict_outcomes, render_comparison, render_report, suggest_thresholds, train, Dataset,
-    Metrics, Model, TrainOptions,
+    policy_block, predict_outcomes, render_comparison, render_report, suggest_thresholds, train, Dataset, Metrics,
+    Model, TrainOptions,
 };
 
 /// Train an intent model on a labelled ticket history (CSV or JSON Lines).
@@ -88,7 +88,8 @@ pub fn run(args: &TrainArgs) -> ExitCode {
 
 fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], String> {
     let (lo, hi) = spec.split_once('-').unwrap_or((spec, spec));
-    let parse = |s: &str| s.trim().parse::<u8>().map_err(|_| format!("invalid --char-ngrams `{spec}` (expected e.g. `3-5`)"));
+    let parse =
+        |s: &str| s.trim().parse::<u8>().map_err(|_| format!("invalid --char-ngrams `{spec}` (expected e.g. `3-5`)"));
     let (lo, hi) = (parse(lo)?, parse(hi)?);
     if lo == 0 || hi < lo || hi > 8 {
         return Err(format!("invalid --char-ngrams `{spec}` (expected 1 ≤ min ≤ max ≤ 8)"));
@@ -166,9 +167,8 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
     };
 
     let info = model.info();
-    let thresholds = args
-        .target_precision
-        .map(|target| suggest_thresholds(model.labels().len(), &outcome.outcomes, target));
+    let thresholds =
+        args.target_precision.map(|target| suggest_thresholds(model.labels().len(), &outcome.outcomes, target));
     if args.json {
         let report = serde_json::json!({
             "model": args.out,
@@ -205,10 +205,7 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
         None => println!("no holdout (--holdout 0): no report"),
     }
     if let (Some(thresholds), Some(target)) = (&thresholds, args.target_precision) {
-        let path = args
-            .policy_path
-            .clone()
-            .unwrap_or_else(|| args.out.display().to_string());
+        let path = args.policy_path.clone().unwrap_or_else(|| args.out.display().to_string());
         println!("\nthresholds for {:.0} % precision on the holdout; paste into the policy:\n", target * 100.0);
         print!("{}", policy_block(&path, model.labels(), model.feature_fields(), thresholds, target));
     }

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod diagnostic;
 pub mod fmt;
+pub mod ide;
 pub mod interp;
 pub mod ir;
 pub mod jit;

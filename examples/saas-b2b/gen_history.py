@@ -6,7 +6,8 @@ Deterministic: the same seed always writes the same file. Regenerate with
 
     python3 examples/saas-b2b/gen_history.py            # writes history.csv beside this script
     routec train examples/saas-b2b/history.csv --text subject,body --label intent \
-        --features page,customer.tier,channel --out examples/saas-b2b/models/intent.model
+        --features page,customer.tier --out examples/saas-b2b/models/intent.model \
+        --target-precision 0.9 --policy-path models/intent.model
 
 Intents: billing, technical, onboarding, feature_request, bug_report, account.
 Login and access problems ("I can't get into my account", "the login page just

@@ -26,6 +26,8 @@ pub struct Example {
     pub described: Vec<String>,
     /// Constraints with no syntax of their own (where its id falls in a rollout).
     pub notes: Vec<String>,
+    /// The value of every variable of the analysis' ticket space.
+    pub(crate) values: Vec<u32>,
 }
 
 impl Example {
@@ -249,7 +251,7 @@ fn example(space: &Space, policy: &Policy, path: &[(u32, u32)], a: &Assignment) 
             _ => described.push(describe_var(space, policy, var, value, a.numbers[var as usize])),
         }
     }
-    Example { slots: slots(space, policy, a), described, notes }
+    Example { slots: slots(space, policy, a), described, notes, values: a.values.clone() }
 }
 
 /// "outside the 90% rollout" for the bucket region a ticket's id falls in.

@@ -15,9 +15,9 @@
 //! the narrow one unreachable, which is reported as that. A row with a
 //! `rollout` overlapping later rows is a pilot and is not reported either.
 
-use super::flow::{self, At, Flow, Gap, Status};
-use super::mdd::{Node, FALSE, TRUE};
-use super::shadowing::{culprits, MAX_CULPRITS};
+use super::flow::{self, At, Flow, Gap, Some3, Status};
+use super::mdd::{Node, TRUE};
+use super::shadowing::MAX_CULPRITS;
 use super::space::{Domain, Key, Read};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::hir::{Matrix, Operand, Policy, Signal};
@@ -50,7 +50,7 @@ fn rows(policy: &Policy, flow: &mut Flow, m: usize, matrix: &Matrix, diagnostics
         let what = format!("matrix row {}", r + 1);
         match flow.branches[i].status {
             Status::Shadowed => {
-                let culprits = culprits(flow, i);
+                let culprits = flow.branches[i].culprits.clone();
                 let message = match culprits.as_slice() {
                     [one] => {
                         format!("{what} is never used: {} catches all its tickets first", flow::describe(policy, *one))
@@ -93,8 +93,9 @@ fn overlaps(policy: &Policy, flow: &mut Flow, m: usize, matrix: &Matrix, diagnos
             if contains_cells(&later.cells, &earlier.cells) {
                 continue;
             }
-            let (reach, cond) = (flow.branches[base + i].reach, flow.branches[base + j].cond);
-            if reach == FALSE || !flow.space.mdd.intersects(reach, cond) {
+            // Tickets row i decides that row j matches too.
+            let cond = flow.branches[base + j].cond;
+            if flow.decides(policy, base + i, cond) == Some3::No {
                 continue;
             }
             let pattern = show_cells(policy, matrix, &shared);
@@ -174,29 +175,17 @@ fn dim_var(flow: &Flow, dim: &Operand) -> Option<u32> {
 
 fn gaps(policy: &Policy, flow: &mut Flow, m: usize, diagnostics: &mut Diagnostics) {
     let matrix = &policy.matrices[m];
-    let (end, exact) = match (&flow.gap, flow.end) {
-        (Gap::Exact(_), Some(end)) => (end, true),
-        (Gap::Maybe(_), Some(end)) => (end, false),
-        _ => return,
+    let exact = match &flow.gap {
+        Gap::Exact(_) => true,
+        Gap::Maybe(_) => false,
+        Gap::None | Gap::Unknown => return,
     };
     let vars: Vec<Option<u32>> = matrix.dimensions.iter().map(|(d, _)| dim_var(flow, d)).collect();
-    let mut drop = vec![true; flow.space.vars.len()];
-    for v in vars.iter().flatten() {
-        drop[*v as usize] = false;
-    }
-    let Ok(lost) = flow.space.mdd.exists(end, &drop) else { return };
-    let mut patterns = Vec::new();
-    if collect_patterns(flow, &vars, 0, lost, &mut Vec::new(), &mut patterns).is_err() {
-        return;
-    }
+    let Some(patterns) = missing_patterns(policy, flow, &vars) else { return };
     let names: Vec<String> = patterns.iter().map(|p| show_pattern(policy, flow, matrix, &vars, p)).collect();
     let mut listed = names.iter().take(SHOWN_PATTERNS).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     if names.len() > SHOWN_PATTERNS {
-        let more = if names.len() >= MAX_PATTERNS {
-            "more".to_string()
-        } else {
-            format!("{} more", names.len() - SHOWN_PATTERNS)
-        };
+        let more = if names.len() >= MAX_PATTERNS { "more".to_string() } else { format!("{} more", names.len() - SHOWN_PATTERNS) };
         listed.push_str(&format!(" and {more}"));
     }
     let dims = matrix.dimensions.iter().map(|(d, _)| dim_name(policy, d)).collect::<Vec<_>>().join(", ");
@@ -212,71 +201,103 @@ fn gaps(policy: &Policy, flow: &mut Flow, m: usize, diagnostics: &mut Diagnostic
         )
     };
     d = d.primary(header_span(matrix), label);
-    // Rows and an `otherwise` that would cover the gap but for their rollout.
-    let base = flow.position(At::Row(m, 0)).unwrap_or(0);
-    for (r, row) in matrix.rows.iter().enumerate() {
+    // Rows that would cover part of the gap but for their rollout.
+    let pattern_nodes: Vec<Node> = patterns.iter().filter_map(|p| pattern_node(flow, &vars, p)).collect();
+    for row in &matrix.rows {
         let Some(pct) = row.outcome.rollout else { continue };
         let Ok(cells) = flow.space.row(matrix, row) else { continue };
-        if flow.branches.get(base + r).is_some() && flow.space.mdd.intersects(cells, end) {
+        if pattern_nodes.iter().any(|p| flow.space.mdd.intersects(cells, *p)) {
             d = d.secondary(flow::row_span(row), format!("covers only the {pct}% of tickets inside its rollout"));
         }
     }
     if let Some(o) = policy.otherwise.as_ref().filter(|o| o.rollout.is_some()) {
         d = d.secondary(o.span, "`otherwise` with a rollout catches only part of the rest");
     }
-    let example_row =
-        names.first().map(|n| n.trim_start_matches('(').trim_end_matches(')').to_string()).unwrap_or_default();
-    d = d.help(format!(
-        "add rows for them (e.g. `{example_row} -> DESTINATION`), or `otherwise -> DESTINATION` after the matrix"
-    ));
+    let example_row = names.first().map(|n| n.trim_start_matches('(').trim_end_matches(')').to_string()).unwrap_or_default();
+    d = d.help(format!("add rows for them (e.g. `{example_row} -> DESTINATION`), or `otherwise -> DESTINATION` after the matrix"));
     diagnostics.push(d);
 }
 
-/// One missing combination: per dimension, the values (all of them = `_`).
+/// One missing combination: per dimension, the values (empty = `_`).
 type Pattern = Vec<Vec<u32>>;
 
-/// Split the projected set dimension by dimension; values that lead to the
-/// same rest are grouped (`a | b`), all values become `_`.
-fn collect_patterns(
-    flow: &mut Flow,
-    vars: &[Option<u32>],
-    k: usize,
-    set: Node,
-    prefix: &mut Pattern,
-    out: &mut Vec<Pattern>,
-) -> Result<(), super::mdd::Overflow> {
-    if set == FALSE || out.len() >= MAX_PATTERNS {
-        return Ok(());
-    }
-    if k == vars.len() {
-        out.push(prefix.clone());
-        return Ok(());
-    }
-    let Some(var) = vars[k] else {
-        prefix.push(Vec::new());
-        collect_patterns(flow, vars, k + 1, set, prefix, out)?;
-        prefix.pop();
-        return Ok(());
-    };
-    let size = flow.space.mdd.size(var);
-    let mut groups: Vec<(Node, Vec<u32>)> = Vec::new();
-    for v in 0..size {
-        let rest = flow.space.mdd.restrict(set, var, v)?;
-        if rest == FALSE {
-            continue;
+/// The combinations of dimension values for which some ticket gets no
+/// destination. Found one at a time: take a ticket the policy loses, widen
+/// each of its dimension values to `_` when every value of that dimension
+/// loses tickets too, exclude the pattern, repeat; then join patterns that
+/// differ in one dimension (`a | b`).
+fn missing_patterns(policy: &Policy, flow: &mut Flow, vars: &[Option<u32>]) -> Option<Vec<Pattern>> {
+    let mut found: Vec<Pattern> = Vec::new();
+    let mut excluded: Vec<Node> = Vec::new();
+    while found.len() < MAX_PATTERNS {
+        let example = match flow.gap_of(policy, TRUE, &excluded) {
+            Gap::Exact(e) | Gap::Maybe(e) => e,
+            Gap::None => break,
+            Gap::Unknown => return (!found.is_empty()).then_some(found),
+        };
+        let mut pattern: Pattern = vars.iter().map(|v| v.map(|var| vec![example_value(&example, var)]).unwrap_or_default()).collect();
+        for k in 0..vars.len() {
+            let Some(var) = vars[k] else { continue };
+            let size = flow.space.mdd.size(var);
+            let mut every = true;
+            for value in 0..size {
+                let mut wider = pattern.clone();
+                wider[k] = vec![value];
+                let Some(node) = pattern_node(flow, vars, &wider) else { return None };
+                if matches!(flow.gap_of(policy, node, &[]), Gap::None | Gap::Unknown) {
+                    every = false;
+                    break;
+                }
+            }
+            if every {
+                pattern[k] = Vec::new();
+            }
         }
-        match groups.iter_mut().find(|(n, _)| *n == rest) {
-            Some((_, values)) => values.push(v),
-            None => groups.push((rest, vec![v])),
+        let node = pattern_node(flow, vars, &pattern)?;
+        excluded.push(node);
+        found.push(pattern);
+    }
+    // Join patterns equal but in one dimension.
+    let mut joined = true;
+    while joined {
+        joined = false;
+        'outer: for i in 0..found.len() {
+            for j in i + 1..found.len() {
+                let differing: Vec<usize> = (0..vars.len()).filter(|k| found[i][*k] != found[j][*k]).collect();
+                if let [k] = differing[..] {
+                    if found[i][k].is_empty() || found[j][k].is_empty() {
+                        continue;
+                    }
+                    let mut values = found[i][k].clone();
+                    values.extend(found[j][k].iter().copied());
+                    values.sort_unstable();
+                    values.dedup();
+                    let all = vars[k].map(|v| flow.space.mdd.size(v) as usize) == Some(values.len());
+                    found[i][k] = if all { Vec::new() } else { values };
+                    found.remove(j);
+                    joined = true;
+                    break 'outer;
+                }
+            }
         }
     }
-    for (rest, values) in groups {
-        prefix.push(if values.len() as u32 == size { Vec::new() } else { values });
-        collect_patterns(flow, vars, k + 1, rest, prefix, out)?;
-        prefix.pop();
+    Some(found)
+}
+
+/// The value the example ticket has for `var`.
+fn example_value(example: &super::example::Example, var: u32) -> u32 {
+    example.values.get(var as usize).copied().unwrap_or(0)
+}
+
+/// The tickets matching a pattern.
+fn pattern_node(flow: &mut Flow, vars: &[Option<u32>], pattern: &Pattern) -> Option<Node> {
+    let mut acc = TRUE;
+    for (var, values) in vars.iter().zip(pattern) {
+        let (Some(var), false) = (var, values.is_empty()) else { continue };
+        let leaf = flow.space.mdd.leaf(*var, |v| values.contains(&v)).ok()?;
+        acc = flow.space.mdd.and(acc, leaf).ok()?;
     }
-    let _ = TRUE;
-    Ok(())
+    Some(acc)
 }
 
 fn show_pattern(policy: &Policy, flow: &Flow, matrix: &Matrix, vars: &[Option<u32>], pattern: &Pattern) -> String {

@@ -1,19 +1,22 @@
 //! The routing flow: for every branch, in evaluation order (escalations,
-//! rules, matrix rows, `otherwise`), the set of tickets it decides, and the
-//! set no branch decides. Shadowing, exhaustiveness, routes-nowhere,
-//! schedule coverage and SLA checks all read these sets; none of them
-//! rebuilds them.
+//! rules, matrix rows, `otherwise`), whether it decides any ticket, which
+//! earlier branches take its tickets if not, and whether some ticket gets no
+//! destination at all. Shadowing, exhaustiveness, routes-nowhere, schedule
+//! coverage and SLA checks all ask their questions through [`Flow`].
 //!
 //! A branch decides the tickets that satisfy its condition (and its
-//! `rollout`), get the priority its condition may ask for, and match no
+//! `rollout`), get the priority the priority rules give them, and match no
 //! earlier branch. `shadow` branches win like any other: the engines stop at
 //! the first match, whatever its flags.
 //!
-//! If the diagram outgrows its budget the pass stops: later branches are
-//! [`Status::GaveUp`] and nothing is claimed about them or about the end.
+//! Each question is a coverage search ([`super::cover`]) over the branches'
+//! own diagrams; the union of earlier branches is never built. A question
+//! whose search runs out of budget is answered "gave up", and nothing is
+//! claimed about it.
 
+use super::cover::{uncovered, Answer, Signature};
 use super::example::{concretize, unverified, Example};
-use super::mdd::{Node, Res, FALSE};
+use super::mdd::{Node, FALSE, TRUE};
 use super::space::Space;
 use crate::hir::{MatrixRow, Outcome, Policy};
 use crate::source::Span;
@@ -40,7 +43,7 @@ pub enum Status {
     /// between two values to come out a certain way, and no concrete numbers
     /// were found that do it: maybe reachable, maybe not.
     Unknown,
-    /// The analysis ran out of budget before this branch.
+    /// The analysis ran out of budget on this branch.
     GaveUp,
 }
 
@@ -48,9 +51,10 @@ pub(crate) struct Branch {
     pub at: At,
     /// Its condition with its rollout.
     pub cond: Node,
-    /// The tickets it decides.
-    pub reach: Node,
+    sig: Signature,
     pub status: Status,
+    /// For a shadowed branch: the earlier branches that take its tickets.
+    pub culprits: Vec<At>,
 }
 
 /// Tickets that reach the end of the policy without a destination.
@@ -71,130 +75,143 @@ pub(crate) struct Flow {
     /// The tickets with the priority the priority rules give them.
     pub valid: Node,
     pub branches: Vec<Branch>,
-    /// Per matrix: the tickets that reach its first row.
-    pub matrix_entry: Vec<Node>,
-    /// Tickets no branch decides (`None` when the pass gave up).
-    pub end: Option<Node>,
     pub gap: Gap,
 }
 
-/// Paths tried when looking for a concrete ticket behind an opaque comparison.
-const PATHS_TRIED: usize = 16;
+/// A yes/no/unknown answer to "does some ticket …?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Some3 {
+    Yes,
+    No,
+    Unknown,
+}
 
 impl Flow {
     pub(crate) fn new(policy: &Policy) -> Flow {
         let mut space = Space::new(policy);
-        let order = branch_order(policy);
-        let valid = match space.priority_constraint(policy) {
-            Ok(v) => v,
-            Err(_) => {
-                let branches = order
-                    .into_iter()
-                    .map(|at| Branch { at, cond: FALSE, reach: FALSE, status: Status::GaveUp })
-                    .collect();
-                return Flow { space, valid: FALSE, branches, matrix_entry: Vec::new(), end: None, gap: Gap::Unknown };
-            }
-        };
-        let mut flow =
-            Flow { space, valid, branches: Vec::new(), matrix_entry: Vec::new(), end: None, gap: Gap::Unknown };
-        let mut covered = FALSE;
-        let mut gave_up = false;
-        for at in order {
-            if let At::Row(m, 0) = at {
-                let entry = if gave_up { Ok(FALSE) } else { flow.space.mdd.and_not(valid, covered) };
-                match entry {
-                    Ok(e) => flow.matrix_entry.push(e),
-                    Err(_) => {
-                        gave_up = true;
-                        flow.matrix_entry.push(FALSE);
-                    }
-                }
-                debug_assert_eq!(flow.matrix_entry.len(), m + 1);
-            }
-            if gave_up {
-                flow.branches.push(Branch { at, cond: FALSE, reach: FALSE, status: Status::GaveUp });
-                continue;
-            }
-            match flow.step(policy, at, covered) {
-                Ok((branch, now_covered)) => {
-                    covered = now_covered;
-                    flow.branches.push(branch);
-                }
-                Err(_) => {
-                    gave_up = true;
-                    flow.branches.push(Branch { at, cond: FALSE, reach: FALSE, status: Status::GaveUp });
-                }
+        let valid = space.priority_constraint(policy).unwrap_or(FALSE);
+        let mut flow = Flow { space, valid, branches: Vec::new(), gap: Gap::Unknown };
+        for at in branch_order(policy) {
+            let cond = flow.condition(policy, at);
+            let sig = cond.map(|c| Signature::of(&flow.space.mdd, c)).unwrap_or_default();
+            flow.branches.push(Branch { at, cond: cond.unwrap_or(FALSE), sig, status: Status::GaveUp, culprits: Vec::new() });
+            let i = flow.branches.len() - 1;
+            if cond.is_some() && valid != FALSE {
+                flow.branches[i].status = flow.status(policy, i);
             }
         }
-        if !gave_up {
-            if let Ok(end) = flow.space.mdd.and_not(valid, covered) {
-                flow.end = Some(end);
-                flow.gap = flow.gap_of(policy, end);
-            }
+        if valid != FALSE && flow.branches.iter().all(|b| b.status != Status::GaveUp) {
+            flow.gap = flow.gap_of(policy, TRUE, &[]);
         }
         flow
     }
 
-    fn step(&mut self, policy: &Policy, at: At, covered: Node) -> Res<(Branch, Node)> {
+    fn condition(&mut self, policy: &Policy, at: At) -> Option<Node> {
         let own = match at {
-            At::Escalation(i) => self.space.cond(&policy.escalations[i].when)?,
-            At::Rule(i) => self.space.cond(&policy.rules[i].when)?,
-            At::Row(m, r) => self.space.row(&policy.matrices[m], &policy.matrices[m].rows[r])?,
-            At::Otherwise => super::mdd::TRUE,
-        };
-        let cond = match outcome(policy, at) {
-            Some(o) => self.space.branch(own, o)?,
-            None => own,
-        };
-        let possible = self.space.mdd.and(self.valid, cond)?;
-        let reach = self.space.mdd.and_not(possible, covered)?;
-        let status = if possible == FALSE {
-            Status::Never
-        } else if reach == FALSE {
-            Status::Shadowed
-        } else if self.needs_numbers(reach) && self.example(policy, reach).is_none() {
-            Status::Unknown
-        } else {
-            Status::Reachable
-        };
-        let now_covered = self.space.mdd.or(covered, cond)?;
-        Ok((Branch { at, cond, reach, status }, now_covered))
+            At::Escalation(i) => self.space.cond(&policy.escalations[i].when),
+            At::Rule(i) => self.space.cond(&policy.rules[i].when),
+            At::Row(m, r) => self.space.row(&policy.matrices[m], &policy.matrices[m].rows[r]),
+            At::Otherwise => Ok(TRUE),
+        }
+        .ok()?;
+        match outcome(policy, at) {
+            Some(o) => self.space.branch(own, o).ok(),
+            None => Some(own),
+        }
     }
 
-    /// Whether tickets of `set` depend on a comparison between two values.
-    fn needs_numbers(&self, set: Node) -> bool {
-        self.space.has_opaque() && self.space.mdd.depends_on(set, |v| self.space.is_opaque(v))
-    }
-
-    /// A concrete ticket of `set`, preferring the simplest; `None` if only
-    /// unverifiable ones were found.
-    pub(crate) fn example(&self, policy: &Policy, set: Node) -> Option<Example> {
-        if let Some(path) = self.space.mdd.shortest_path(set) {
-            if let Some(e) = concretize(&self.space, policy, &path) {
-                return Some(e);
+    fn status(&mut self, policy: &Policy, i: usize) -> Status {
+        let Ok(x) = self.space.mdd.and(self.valid, self.branches[i].cond) else { return Status::GaveUp };
+        if x == FALSE {
+            return Status::Never;
+        }
+        match self.search(policy, x, i, &[]) {
+            Answer::Uncovered(_) => Status::Reachable,
+            Answer::Unverified(_) => Status::Unknown,
+            Answer::GaveUp => Status::GaveUp,
+            Answer::Covered(culprits) => {
+                self.branches[i].culprits = culprits.into_iter().filter_map(|j| self.branches.get(j).map(|b| b.at)).collect();
+                Status::Shadowed
             }
         }
-        if !self.needs_numbers(set) {
-            return None;
-        }
-        self.space.mdd.paths(set, PATHS_TRIED).iter().find_map(|p| concretize(&self.space, policy, p))
     }
 
-    fn gap_of(&self, policy: &Policy, end: Node) -> Gap {
-        if end == FALSE {
+    /// Search `x` against the branches before `before` (and `extra` sets),
+    /// accepting only tickets whose numbers can be made concrete.
+    fn search(&self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
+        let sig = Signature::of(&self.space.mdd, x);
+        let mut sets: Vec<(Node, usize)> =
+            self.branches[..before].iter().enumerate().filter(|(_, b)| b.sig.may_meet(&sig)).map(|(j, b)| (b.cond, j)).collect();
+        sets.extend(extra.iter().map(|n| (*n, usize::MAX)));
+        let space = &self.space;
+        let exact = !space.has_opaque();
+        let mut accept = |path: &[(u32, u32)]| exact || concretize(space, policy, path).is_some();
+        uncovered(&space.mdd, x, &sets, &mut accept)
+    }
+
+    /// Does branch `i` decide some ticket of `within`?
+    pub(crate) fn decides(&mut self, policy: &Policy, i: usize, within: Node) -> Some3 {
+        let Ok(own) = self.space.mdd.and(self.valid, self.branches[i].cond) else { return Some3::Unknown };
+        let Ok(x) = self.space.mdd.and(own, within) else { return Some3::Unknown };
+        if x == FALSE {
+            return Some3::No;
+        }
+        match self.search(policy, x, i, &[]) {
+            Answer::Uncovered(_) => Some3::Yes,
+            Answer::Covered(_) => Some3::No,
+            Answer::Unverified(_) | Answer::GaveUp => Some3::Unknown,
+        }
+    }
+
+    /// Tickets of `within` that no branch decides, other than those in `excluded`.
+    pub(crate) fn gap_of(&mut self, policy: &Policy, within: Node, excluded: &[Node]) -> Gap {
+        let Ok(x) = self.space.mdd.and(self.valid, within) else { return Gap::Unknown };
+        if x == FALSE {
             return Gap::None;
         }
-        if let Some(e) = self.example(policy, end) {
-            return Gap::Exact(e);
-        }
-        // Describe the simplest unverified ticket anyway.
-        match self.space.mdd.shortest_path(end) {
-            Some(path) => Gap::Maybe(unverified(&self.space, policy, &path)),
-            None => Gap::Unknown,
+        match self.search(policy, x, self.branches.len(), excluded) {
+            Answer::Covered(_) => Gap::None,
+            Answer::GaveUp => Gap::Unknown,
+            Answer::Uncovered(path) => match concretize(&self.space, policy, &path) {
+                Some(e) => Gap::Exact(e),
+                None => Gap::Maybe(unverified(&self.space, policy, &path)),
+            },
+            Answer::Unverified(path) => Gap::Maybe(unverified(&self.space, policy, &path)),
         }
     }
 
-    /// Branches of one stage, with their index in `branches`.
+    /// Destinations that tickets with final priority `priority` and in
+    /// `within` can be routed to (fallbacks aside), each with the first
+    /// branch that sends them there. A branch's `priority` clause overrides
+    /// the computed priority. Branches that may or may not decide such
+    /// tickets count.
+    pub(crate) fn routed(&mut self, policy: &Policy, priority: u32, within: Node) -> Vec<(usize, At)> {
+        let Ok(is_priority) = self.space.priority_is(priority) else { return Vec::new() };
+        let Ok(computed) = self.space.mdd.and(is_priority, within) else { return Vec::new() };
+        let mut out: Vec<(usize, At)> = Vec::new();
+        for i in 0..self.branches.len() {
+            let (at, status) = (self.branches[i].at, self.branches[i].status);
+            if !matches!(status, Status::Reachable | Status::Unknown) {
+                continue;
+            }
+            let Some(outcome) = outcome(policy, at) else { continue };
+            let d = outcome.destination.index();
+            if out.iter().any(|(x, _)| *x == d) {
+                continue;
+            }
+            let hit = match outcome.priority {
+                Some(set) if set.0 != priority => Some3::No,
+                Some(_) => self.decides(policy, i, within),
+                None => self.decides(policy, i, computed),
+            };
+            if hit != Some3::No {
+                out.push((d, at));
+            }
+        }
+        out
+    }
+
+    /// The index of a branch in `branches`.
     pub(crate) fn position(&self, at: At) -> Option<usize> {
         self.branches.iter().position(|b| b.at == at)
     }
@@ -222,7 +239,7 @@ pub(crate) fn outcome(policy: &Policy, at: At) -> Option<&Outcome> {
     }
 }
 
-/// How a branch is named in messages: "rule `x`", "escalation `x`", "row 3 of the matrix", "`otherwise`".
+/// How a branch is named in messages: "rule `x`", "escalation `x`", "matrix row 3", "`otherwise`".
 pub(crate) fn describe(policy: &Policy, at: At) -> String {
     match at {
         At::Escalation(i) => format!("escalation `{}`", policy.escalations[i].name),

@@ -99,6 +99,11 @@ impl Mdd {
         self.kids[(self.first_kid[node as usize] + value) as usize]
     }
 
+    /// The children of a non-terminal node, one per value of its variable.
+    pub(crate) fn kids(&self, node: Node) -> &[Node] {
+        self.kids_of(node)
+    }
+
     fn kids_of(&self, node: Node) -> &[Node] {
         let start = self.first_kid[node as usize] as usize;
         &self.kids[start..start + self.sizes[self.var[node as usize] as usize] as usize]

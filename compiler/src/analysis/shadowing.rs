@@ -10,6 +10,7 @@
 
 use super::flow::{self, At, Flow, Status};
 use super::mdd::{Node, FALSE};
+
 use super::space::Key;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::hir::{ExprKind, Policy, Rule};
@@ -30,11 +31,11 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
         match status {
             Status::Never => diagnostics.push(never(flow, rule, &what)),
             Status::Shadowed => {
-                let culprits = culprits(flow, i);
+                let culprits = flow.branches[i].culprits.clone();
                 diagnostics.push(shadowed(policy, rule.name_span, &what, &culprits, &rule.name));
             }
             Status::Unknown => {
-                let reads = opaque_reads(policy, flow, flow.branches[i].reach);
+                let reads = opaque_reads(policy, flow, flow.branches[i].cond);
                 diagnostics.push(
                     Diagnostic::warning(Code::MaybeUnreachableRule, format!("{what} may never match"))
                         .primary(rule.name_span, "may be shadowed by earlier rules")
@@ -45,20 +46,6 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
             Status::Reachable | Status::GaveUp => {}
         }
     }
-}
-
-/// The earlier branches that decide some of the tickets branch `i` matches.
-/// The sets branches decide are disjoint, so each of these is needed.
-pub(crate) fn culprits(flow: &mut Flow, i: usize) -> Vec<At> {
-    let Ok(wanted) = flow.space.mdd.and(flow.valid, flow.branches[i].cond) else { return Vec::new() };
-    let mut out = Vec::new();
-    for j in 0..i {
-        let reach = flow.branches[j].reach;
-        if reach != FALSE && flow.space.mdd.intersects(reach, wanted) {
-            out.push(flow.branches[j].at);
-        }
-    }
-    out
 }
 
 /// The diagnostic for a branch all of whose tickets earlier branches take.

@@ -6,16 +6,16 @@ use crate::syntax::ast::*;
 
 use super::layout::Entry;
 use super::text;
-use super::{scan, Fmt, INDENT};
+use super::{layout, scan, Fmt, INDENT};
 
 /// Items of one group may sit on adjacent lines; a change of group always
-/// gets a blank line. Destinations of every kind are one group, and so are
-/// the two kinds of text pattern.
+/// gets a blank line. `policy` and `mode` are one group, destinations of
+/// every kind another, and the two kinds of text pattern a third.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Group {
-    Policy,
+    /// `policy` and `mode`: the policy's own settings.
+    Header,
     Import,
-    Mode,
     Ticket,
     Schedule,
     Destination,
@@ -32,11 +32,25 @@ enum Group {
     Error,
 }
 
+/// Items whose body is a `{ }` block (when it is not on one line).
+fn has_block(kind: &ItemKind) -> bool {
+    matches!(
+        kind,
+        ItemKind::Ticket(_)
+            | ItemKind::Schedule(_)
+            | ItemKind::Destination(_)
+            | ItemKind::Classifier(_)
+            | ItemKind::Priority(_)
+            | ItemKind::Sla(_)
+            | ItemKind::Matrix(_)
+            | ItemKind::Test(_)
+    )
+}
+
 fn group(kind: &ItemKind) -> Group {
     match kind {
-        ItemKind::Policy(_) => Group::Policy,
+        ItemKind::Policy(_) | ItemKind::Mode(_) => Group::Header,
         ItemKind::Import(_) => Group::Import,
-        ItemKind::Mode(_) => Group::Mode,
         ItemKind::Ticket(_) => Group::Ticket,
         ItemKind::Schedule(_) => Group::Schedule,
         ItemKind::Destination(_) => Group::Destination,
@@ -56,8 +70,9 @@ fn group(kind: &ItemKind) -> Group {
 
 impl Fmt<'_> {
     /// The whole file. Between two items there is one blank line when their
-    /// groups differ or either takes more than one line; otherwise the
-    /// user's choice (none, or one blank line) is kept.
+    /// groups differ or either is a `{ }` block printed over several lines;
+    /// otherwise the user's choice (none, or one blank line) is kept, so
+    /// rules grouped under one comment stay together.
     pub(super) fn policy(&mut self, policy: &Policy) {
         let mut previous: Option<(Group, bool)> = None;
         for item in &policy.items {
@@ -66,7 +81,8 @@ impl Fmt<'_> {
             let lines = self.p.line_count();
             self.item(item);
             self.p.end_line();
-            let this = (group(&item.kind), self.p.line_count() - lines > 1);
+            let block = has_block(&item.kind) && self.p.line_count() - lines > 1;
+            let this = (group(&item.kind), block);
             if let Some(prev) = previous {
                 if prev.0 != this.0 || prev.1 || this.1 {
                     self.p.ensure_blank_at(gap);
@@ -221,9 +237,7 @@ impl Fmt<'_> {
             cursor = entry_end as usize;
             entries.push(Entry { start: start as usize, end: entry_end as usize, text: line });
         }
-        // Two spaces between settings: they have no separator, and a
-        // single space would blur `hours x capacity 4` into one phrase.
-        self.settings(0, open, close, &entries, "  ");
+        self.settings(0, open, close, &entries, &layout::DESTINATION);
     }
 
     fn classifier(&mut self, decl: &ClassifierDecl, end: usize) {

@@ -2,55 +2,64 @@
 //!
 //! It owns the one layout of a `.route` file; it must not know about names,
 //! types or meaning. It never formats a file with syntax errors, and it
-//! checks its own output: the result parses back to the same AST, spans
-//! aside, or `format` returns an error instead of text.
+//! checks its own output (see `verify`): the result parses back to the same
+//! AST, spans aside, with the same comments and words, or `format` returns
+//! an error instead of text.
 //!
 //! # The canonical style
 //!
 //! - Two spaces of indentation; no tabs, no trailing spaces; the file ends
-//!   with exactly one newline. Lines aim at 100 columns.
-//! - **Blank lines between items.** Two items of different groups are
-//!   separated by one blank line, and so is any item that takes more than
-//!   one line (a block, a rule with actions, an `@allow` line) from its
-//!   neighbours. Consecutive one-line items of the same group (a run of
-//!   `keywords`/`regex`, of destinations, of imports, of rules) keep the
+//!   with exactly one newline. Lines aim at 100 columns (a single test or
+//!   string longer than that stays whole).
+//! - **Blank lines between items.** Items of different groups are separated
+//!   by one blank line, and so is a `{ }` block printed over several lines
+//!   from its neighbours. Consecutive items of the same group keep the
 //!   user's grouping: adjacent if they were adjacent, one blank line if
-//!   there was at least one. Groups are the item keywords, except that
-//!   `team`/`queue`/`role`/`ai` form one group and `keywords`/`regex`
-//!   another.
+//!   there was at least one, so rules gathered under one comment stay
+//!   together. The groups are the item keywords, except that `policy` and
+//!   `mode` form one group, `team`/`queue`/`role`/`ai` another and
+//!   `keywords`/`regex` a third.
 //! - **Blocks** (`ticket`, `schedule`, `classifier`, `priority`, `sla`,
 //!   `matrix`, `test`, record fields) open with ` {` on the header line and
-//!   hold one entry per line; `}` has its own line. A blank line the user
-//!   left between two entries is kept (at most one); none after `{` or
-//!   before `}`. An empty block is `{}`.
-//! - **Settings** (the body of a destination; a test's `ticket`, `signals`
-//!   and `load`) stay on the header line when they fit and hold no comment:
-//!   `team billing { hours us_business  capacity 40 }` (two spaces between
-//!   settings, which have no separator) and `ticket { subject: "x", vip: true }`.
-//!   Otherwise they are a block, one setting per line, without commas.
+//!   hold one entry per line (so one SLA target per line); `}` has its own
+//!   line. A blank line the user left between two entries is kept (at most
+//!   one); none after `{` or before `}`. An empty block is `{}`.
+//! - **Settings** stay on the header line when they fit and hold no
+//!   comment: a destination body with one or two settings, two spaces apart
+//!   because they have no separator (`team b { hours h  capacity 40 }`),
+//!   and a test's `ticket`/`signals`/`load` values, comma separated
+//!   (`ticket { subject: "x", vip: true }`). Otherwise they are a block,
+//!   one per line; values keep a comma after each.
 //! - **Expressions:** single spaces around operators, lower-case keywords,
-//!   the user's parentheses and no others. A rule, escalation or priority
-//!   line that does not fit breaks its condition before `and`/`or` (see
-//!   `expr`), and then `-> destination` starts its own line.
-//! - **Outcomes:** `-> destination` followed, on the same line, by
-//!   `priority`, `shadow` and `rollout`. Each action (`notify`,
-//!   `create_issue`, `tag`, `set`) and `handoff` goes on its own line,
-//!   indented under the rule, and so does every clause after it; clause
-//!   order is never changed.
+//!   the user's parentheses and no others.
+//! - **Rules** (`rule`, `escalate`) are one line when they fit. Otherwise
+//!   `when <condition>` and `-> destination` each get their own line,
+//!   indented, and a condition that still does not fit breaks before each
+//!   `and`/`or`, indented two more (see `expr`). A priority rule breaks its
+//!   condition the same way.
+//! - **Outcomes:** `-> destination` is followed on its line by `priority`,
+//!   `shadow` and `rollout`. Each action (`notify`, `create_issue`, `tag`,
+//!   `set`) and `handoff` goes on its own line, indented under the rule,
+//!   and so does every clause after it; clause order is never changed.
 //! - **Matrix rows** are a table: each cell is padded to the widest cell of
 //!   its column so every `->` lines up.
-//! - **Lists** of strings stay on one line when they fit, otherwise one
-//!   string per line with a trailing comma.
+//! - **Lists of strings** stay on one line when they fit and hold no
+//!   comment. Otherwise `[` ends the line, the strings follow indented,
+//!   each with a comma, and `]` has its own line; strings the user wrote on
+//!   one line stay on one line (wrapped at the width), so a keyword set
+//!   grouped by language stays grouped.
 //! - `@allow(...)` goes on its own line before its item, row or priority
 //!   rule; several merge into one.
 //! - Strings are re-escaped (`\"`, `\\`, `\n`, `\t`); numbers, durations
-//!   and clock times are printed as written; `tz` is spelled `timezone`.
+//!   and clock times are printed as written; `tz` is spelled `timezone`;
+//!   test expectations are written `expect d priority p escalated shadow
+//!   fallback`.
 //! - **Comments** all stay. A comment on its own line stays before the
-//!   construct that follows it, at that construct's indentation; a comment
+//!   construct that follows it, at that construct's indentation. A comment
 //!   at the end of a line stays at the end of that line, two spaces after
-//!   the code; trailing comments on consecutive lines are aligned in one
-//!   column. A comment inside code that now fits on one line moves above
-//!   that line.
+//!   the code, and trailing comments on consecutive lines are aligned in
+//!   one column. A comment inside code that is now printed on one line
+//!   moves above that line.
 
 mod align;
 mod expr;
@@ -61,6 +70,7 @@ mod rules;
 mod scan;
 mod test_block;
 mod text;
+mod verify;
 
 use std::fmt;
 
@@ -85,6 +95,11 @@ pub enum FormatError {
     /// The formatted text would not parse back to the same policy. This is a
     /// formatter bug; the caller should leave the file alone.
     Unstable,
+    /// The policy gives twice a clause that counts only once (two `ticket`
+    /// blocks or `expect` lines in one test, `severity` twice in one
+    /// `create_issue`). The parser keeps the last, so formatting would
+    /// delete the others; nothing was formatted.
+    Repeated,
 }
 
 impl fmt::Display for FormatError {
@@ -96,6 +111,9 @@ impl fmt::Display for FormatError {
             }
             FormatError::Unstable => {
                 f.write_str("the formatter would change the meaning of the file (a formatter bug)")
+            }
+            FormatError::Repeated => {
+                f.write_str("the file repeats a clause that counts only once; formatting would delete the others")
             }
         }
     }
@@ -114,16 +132,12 @@ pub fn format(source: &str) -> Result<String, FormatError> {
     formatter.policy(&policy);
     let formatted = align::trailing_comments(&formatter.p.finish());
 
-    // Never hand back text that means something else.
-    let mut reparse_diagnostics = Diagnostics::new();
-    let reparsed = syntax::parse(FileId(0), &formatted, &mut reparse_diagnostics);
-    let same = !reparse_diagnostics.has_errors()
-        && without_spans(&format!("{reparsed:?}")) == without_spans(&format!("{policy:?}"))
-        && comment_texts(&formatted) == comment_texts(source);
-    if !same {
-        return Err(FormatError::Unstable);
+    // Never hand back text that means something else or lost some text.
+    match verify::check(source, &policy, &formatted) {
+        Ok(()) => Ok(formatted),
+        Err(verify::Problem::Changed) => Err(FormatError::Unstable),
+        Err(verify::Problem::DropsText) => Err(FormatError::Repeated),
     }
-    Ok(formatted)
 }
 
 /// The state of one formatting run; the layout modules add methods to it.
@@ -132,39 +146,14 @@ struct Fmt<'s> {
     p: Printer<'s>,
 }
 
-fn comment_texts(text: &str) -> Vec<String> {
-    syntax::comments(text).into_iter().map(|c| c.text).collect()
-}
-
-/// A debug rendering with every `Span { .. }` replaced by `Span`, so two
-/// trees compare equal when only their positions differ.
-fn without_spans(debug: &str) -> String {
-    const OPEN: &str = "Span { file: ";
-    let mut out = String::with_capacity(debug.len());
-    let mut rest = debug;
-    while let Some(at) = rest.find(OPEN) {
-        out.push_str(&rest[..at]);
-        out.push_str("Span");
-        let after = &rest[at..];
-        match after.find(" }") {
-            Some(close) => rest = &after[close + 2..],
-            None => {
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn spans_are_scrubbed() {
-        let debug = "Ident { name: \"a\", span: Span { file: FileId(0), start: 1, end: 2 } }";
-        assert_eq!(without_spans(debug), "Ident { name: \"a\", span: Span }");
+    fn repeated_clauses_are_refused_rather_than_deleted() {
+        let source = "test \"t\" { ticket { a: 1 } ticket { b: 2 } expect x }\n";
+        assert!(matches!(format(source), Err(FormatError::Repeated)));
     }
 
     #[test]

@@ -13,9 +13,10 @@
 //! - a comment inside code that is printed on one line (say, inside a list
 //!   that now fits) cannot stay where it was, so it moves above that line.
 //!
-//! Blank lines are never invented here: a blank line is printed only where
-//! the source had at least one, and callers suppress it where the canonical
-//! style forbids one (after `{`, before `}`, inside a rule).
+//! A blank line is printed where the source had at least one, unless the
+//! caller suppresses it where the canonical style forbids one (after `{`,
+//! before `}`, inside a rule), and where the caller requires one between
+//! two items (`ensure_blank_at`).
 
 use crate::syntax::Comment;
 
@@ -36,7 +37,11 @@ pub(super) struct Printer<'s> {
     /// blank line in the source gap becomes a blank line in the output.
     gap_start: usize,
     suppress_blank: bool,
+    /// Code lines committed so far.
     lines: usize,
+    /// Offsets in `out` where a blank line goes, applied by `finish` in one
+    /// pass (inserting as we go would copy the output once per item).
+    blanks_at: Vec<usize>,
 }
 
 impl<'s> Printer<'s> {
@@ -54,12 +59,15 @@ impl<'s> Printer<'s> {
             // Blank lines at the top of the file are dropped.
             suppress_blank: true,
             lines: 0,
+            blanks_at: Vec::new(),
         }
     }
 
     /// True when a comment not printed yet starts inside `start..end`.
     pub(super) fn comments_in(&self, start: usize, end: usize) -> bool {
-        self.comments[self.next_comment..].iter().any(|c| c.start >= start && c.start < end)
+        let pending = self.comments.get(self.next_comment..).unwrap_or_default();
+        let first = pending.partition_point(|c| c.start < start);
+        pending.get(first).is_some_and(|c| c.start < end)
     }
 
     /// The next line (comment or code) gets no blank line before it, even if
@@ -135,6 +143,11 @@ impl<'s> Printer<'s> {
         self.lines
     }
 
+    /// Indentation of the open line.
+    pub(super) fn indent(&self) -> usize {
+        self.line_indent
+    }
+
     /// Width of the open line so far, in characters.
     pub(super) fn column(&self) -> usize {
         self.line.chars().count()
@@ -192,7 +205,7 @@ impl<'s> Printer<'s> {
     pub(super) fn ensure_blank_at(&mut self, mark: usize) {
         let already = self.out.get(mark..).is_some_and(|s| s.starts_with('\n'));
         if mark > 0 && mark <= self.out.len() && !already {
-            self.out.insert(mark, '\n');
+            self.blanks_at.push(mark);
         }
     }
 
@@ -200,12 +213,20 @@ impl<'s> Printer<'s> {
     pub(super) fn finish(mut self) -> String {
         self.end_line();
         self.flush_comments(usize::MAX, 0);
-        let trimmed = self.out.trim_end().len();
-        self.out.truncate(trimmed);
-        if !self.out.is_empty() {
-            self.out.push('\n');
+        let mut text = String::with_capacity(self.out.len() + self.blanks_at.len());
+        let mut copied = 0;
+        // Marks only grow, so one pass in order inserts them all.
+        for &mark in &self.blanks_at {
+            text.push_str(self.out.get(copied..mark).unwrap_or(""));
+            text.push('\n');
+            copied = mark;
         }
-        self.out
+        text.push_str(self.out.get(copied..).unwrap_or(""));
+        text.truncate(text.trim_end().len());
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text
     }
 }
 

@@ -7,9 +7,9 @@ use crate::syntax::ast::*;
 use super::text::{self, width};
 use super::{scan, Fmt, INDENT, WIDTH};
 
-/// Continuation lines of a broken condition sit two columns deeper than the
-/// outcome's own lines, so `and`/`or` never line up with `->` or an action.
-const CONTINUATION: usize = 2 * INDENT;
+/// Continuation lines of a broken condition sit deeper than the line they
+/// continue, so `and`/`or` never line up with `when`, `->` or an action.
+const CONTINUATION: usize = INDENT;
 
 impl Fmt<'_> {
     pub(super) fn priority(&mut self, decl: &PriorityDecl, start: usize, end: usize) {
@@ -22,7 +22,7 @@ impl Fmt<'_> {
                 let rule_start = f.allow_line(&rule.allows, rule.span.start as usize, INDENT);
                 f.p.start_line(INDENT, rule_start);
                 f.p.push(&format!("{} when ", rule.level.name));
-                f.expr(&rule.when, INDENT + CONTINUATION);
+                f.expr(&rule.when, INDENT + 2 * CONTINUATION);
                 f.p.end_line();
             }
             if let Some(level) = &decl.default {
@@ -33,25 +33,44 @@ impl Fmt<'_> {
         });
     }
 
-    /// `rule`/`escalate` on one line when it fits; otherwise the condition
-    /// breaks (see `expr`) and the outcome starts its own line, as it does
-    /// after a comment between the condition and `->`.
+    /// `rule`/`escalate` on one line when it fits. Otherwise the name, the
+    /// `when` line and the `->` line each get their own line, and a
+    /// condition that still does not fit breaks (see `expr`):
+    ///
+    /// ```text
+    /// escalate security_incident
+    ///   when category == security or text has security
+    ///   -> security_ops priority P0
+    ///   notify slack "#sec-incidents"
+    /// ```
     pub(super) fn rule(&mut self, keyword: &str, decl: &RuleDecl) {
-        self.p.push(&format!("{keyword} {} when ", decl.name.name));
-        let lines = self.p.line_count();
-        self.expr(&decl.when, CONTINUATION);
-        let when_end = self.p.trimmed(decl.when.span.end as usize);
+        let head = format!("{keyword} {}", decl.name.name);
+        let condition = text::expr(self.src, &decl.when);
         let destination = &decl.outcome.destination;
-        let fits = self.p.column() + width(" -> ") + width(&destination.name) <= WIDTH;
-        let broke = self.p.line_count() != lines;
-        if fits && !broke && !self.p.comments_in(when_end, destination.span.start as usize) {
+        let when_end = self.p.trimmed(decl.when.span.end as usize);
+        let line_width = self.p.column() + width(&head) + width(" when ") + width(&condition) + width(" -> ");
+        let fits = line_width + width(&destination.name) <= WIDTH;
+        // Comments inside a single test move above the line either way, so
+        // only comments the broken layout keeps in place force it.
+        let keeps_comment =
+            self.breaking_comment(&decl.when) || self.p.comments_in(when_end, destination.span.start as usize);
+        if fits && !keeps_comment {
+            self.p.push(&format!("{head} when "));
+            self.p.token(&condition, when_end);
             self.p.push(" ");
-        } else {
-            self.p.end_line();
-            self.p.suppress_blank();
-            let arrow = scan::find(self.src, when_end, b'-').unwrap_or(destination.span.start as usize);
-            self.p.start_line(INDENT, arrow);
+            self.outcome(&decl.outcome, INDENT);
+            return;
         }
+        self.p.token(&head, decl.name.span.end as usize);
+        self.p.end_line();
+        self.p.suppress_blank();
+        self.p.start_line(INDENT, decl.when.span.start as usize);
+        self.p.push("when ");
+        self.expr(&decl.when, INDENT + CONTINUATION);
+        self.p.end_line();
+        self.p.suppress_blank();
+        let arrow = scan::find(self.src, when_end, b'-').unwrap_or(destination.span.start as usize);
+        self.p.start_line(INDENT, arrow);
         self.outcome(&decl.outcome, INDENT);
     }
 

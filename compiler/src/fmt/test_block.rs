@@ -7,7 +7,7 @@ use crate::syntax::ast::*;
 
 use super::layout::Entry;
 use super::text;
-use super::{scan, Fmt, INDENT};
+use super::{layout, scan, Fmt, INDENT};
 
 enum TestEntry<'a> {
     Ticket(&'a [FieldValue]),
@@ -113,7 +113,7 @@ impl Fmt<'_> {
         let close = scan::find(self.src, after, b'}').unwrap_or(after);
         self.p.start_line(INDENT, open);
         self.p.push(keyword);
-        self.settings(INDENT, open, close, rows, ", ");
+        self.settings(INDENT, open, close, rows, &layout::VALUES);
         self.p.end_line();
         close + 1
     }

@@ -77,7 +77,7 @@ pub(super) fn literal(src: &str, lit: &Literal) -> String {
     }
 }
 
-fn operand(src: &str, op: &Operand) -> String {
+pub(super) fn operand(src: &str, op: &Operand) -> String {
     match op {
         Operand::Path(p) => p.dotted(),
         Operand::Literal(l) => literal(src, l),

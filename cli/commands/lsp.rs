@@ -1,0 +1,28 @@
+//! `routec lsp`: run the language server on stdin/stdout.
+//!
+//! Owns only the wiring: the server lives in `routec-lsp`; this verb gives
+//! it the runtime's file loader so imports that are not open in the editor
+//! and classifier model labels are read from disk, as `routec check` reads
+//! them. Logs go to stderr; stdout carries the protocol.
+
+use std::process::ExitCode;
+
+use routec_lsp::{Exit, Options, DEFAULT_DEBOUNCE};
+use routec_runtime::FsLoader;
+
+/// Run the language server (LSP over stdio) for editors.
+#[derive(clap::Args, Debug)]
+pub struct LspArgs {}
+
+/// Serves one editor session. Exits with 0 after `shutdown` and `exit`, with
+/// 1 when the editor went away without `shutdown` (as the protocol asks).
+pub fn run(_args: &LspArgs) -> ExitCode {
+    match routec_lsp::run_stdio(Options { fallback: Box::new(FsLoader), debounce: DEFAULT_DEBOUNCE }) {
+        Ok(Exit::Clean) => ExitCode::SUCCESS,
+        Ok(Exit::Abrupt) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: the language server stopped: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

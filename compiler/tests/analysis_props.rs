@@ -1,0 +1,276 @@
+//! The routing proofs against brute force: random small policies (two
+//! enums, a bool, an int, an optional enum, a keyword set, string equality,
+//! the computed priority, rollouts, optionally a classifier with per-intent
+//! thresholds) are analysed, then every ticket of the model is run through
+//! the reference engine (`interp::decide`).
+//!
+//! The ticket values cover every region the analysis can tell apart, so the
+//! check goes both ways: a branch is reported unreachable exactly when no
+//! ticket reaches it, a gap is reported exactly when some ticket gets no
+//! destination, and the gap's example ticket really gets none.
+
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use routec_compiler::analysis::{self, Gap, Status};
+use routec_compiler::hir::{Policy, Signal, StringTest};
+use routec_compiler::ir::{Program, RawOutcome, SlotSource};
+use routec_compiler::{analyze, interp, ir, Code, NoImports, SourceDb};
+
+const SCHEMA: &str = r#"
+ticket {
+  id: string
+  subject: text
+  a: a0 | a1 | a2
+  b: b0 | b1
+  flag: bool
+  n: int
+  opt: o0 | o1 ?
+}
+
+keywords kw = ["foo"]
+
+team t0
+team t1
+team t2
+"#;
+
+const CLASSIFIER: &str = r#"
+classifier intent from "intent.model" {
+  labels k0, k1
+  features subject
+  threshold 0.6
+  threshold k1 0.8
+}
+"#;
+
+fn atoms(classifier: bool, priority: bool) -> Vec<&'static str> {
+    let mut out = vec![
+        "a == a1",
+        "a != a2",
+        "a in [a0, a2]",
+        "b == b1",
+        "flag",
+        "not flag",
+        "n < 3",
+        "n >= 5",
+        "n == 4",
+        "opt == o1",
+        "opt != o0",
+        "text has kw",
+        "subject == \"s1\"",
+        "subject == \"s2\"",
+    ];
+    if priority {
+        out.push("priority == P1");
+    }
+    if classifier {
+        out.extend(["confidence < threshold", "confidence > 0.7", "intent == k1"]);
+    }
+    out
+}
+
+fn condition(classifier: bool, priority: bool) -> BoxedStrategy<String> {
+    let leaf = prop::sample::select(atoms(classifier, priority)).prop_map(str::to_string).boxed();
+    leaf.prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("({x} and {y})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("({x} or {y})")),
+            inner.prop_map(|x| format!("not ({x})")),
+        ]
+    })
+    .boxed()
+}
+
+fn outcome() -> impl Strategy<Value = String> {
+    (0..3u8, prop::bool::weighted(0.2)).prop_map(|(d, rollout)| {
+        if rollout {
+            format!("t{d}\n  rollout 50%")
+        } else {
+            format!("t{d}")
+        }
+    })
+}
+
+fn cell(values: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::bool::ANY, values.len()).prop_map(move |picks| {
+        let chosen: Vec<&str> = values.iter().zip(&picks).filter(|(_, p)| **p).map(|(v, _)| *v).collect();
+        if chosen.is_empty() || chosen.len() == values.len() {
+            "_".to_string()
+        } else {
+            chosen.join(" | ")
+        }
+    })
+}
+
+/// A random policy as source text.
+fn policy() -> impl Strategy<Value = String> {
+    prop::bool::ANY.prop_flat_map(|classifier| {
+        (
+            prop::option::of(condition(classifier, false)),
+            prop::collection::vec((condition(classifier, true), outcome()), 0..3),
+            prop::collection::vec((condition(classifier, true), outcome()), 0..4),
+            prop::option::of(prop::collection::vec((cell(&["a0", "a1", "a2"]), cell(&["b0", "b1"]), outcome()), 1..5)),
+            prop::option::of(outcome()),
+        )
+            .prop_map(move |(priority, escalations, rules, matrix, otherwise)| {
+                let mut text = format!("policy \"prop\" version 1\n{SCHEMA}");
+                if classifier {
+                    text.push_str(CLASSIFIER);
+                }
+                if let Some(p) = priority {
+                    text.push_str(&format!("\npriority {{\n  P1 when {p}\n  default P3\n}}\n"));
+                }
+                for (i, (when, out)) in escalations.iter().enumerate() {
+                    text.push_str(&format!("\nescalate e{i} when {when} -> {out}\n"));
+                }
+                for (i, (when, out)) in rules.iter().enumerate() {
+                    text.push_str(&format!("\nrule r{i} when {when} -> {out}\n"));
+                }
+                if let Some(rows) = matrix {
+                    text.push_str("\nmatrix a, b {\n");
+                    for (a, b, out) in rows {
+                        text.push_str(&format!("  {a}, {b} -> {out}\n"));
+                    }
+                    text.push_str("}\n");
+                }
+                if let Some(out) = otherwise {
+                    text.push_str(&format!("\notherwise -> {out}\n"));
+                }
+                text
+            })
+    })
+}
+
+/// Every ticket the analysis can tell apart, as signal blocks for `program`.
+fn tickets(hir: &Policy, program: &Program) -> Vec<Vec<f64>> {
+    let classifier = hir.classifier.is_some();
+    let intents: &[f64] = if classifier { &[0.0, 1.0] } else { &[0.0] };
+    let confidences: &[f64] = if classifier { &[0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0] } else { &[0.0] };
+    let mut out = Vec::new();
+    for a in [0.0, 1.0, 2.0] {
+        for b in [0.0, 1.0] {
+            for flag in [0.0, 1.0] {
+                for n in [2.0, 3.0, 4.0, 5.0, 6.0] {
+                    for opt in [0.0, 1.0, f64::NAN] {
+                        for kw in [0.0, 1.0] {
+                            for subject in ["s1", "s2", "other"] {
+                                for bucket in [10.0, 60.0] {
+                                    for &intent in intents {
+                                        for &confidence in confidences {
+                                            let value = |slot: &SlotSource| -> f64 {
+                                                match slot {
+                                                    SlotSource::Field(f) => match hir.field(*f).path.as_str() {
+                                                        "a" => a,
+                                                        "b" => b,
+                                                        "flag" => flag,
+                                                        "n" => n,
+                                                        "opt" => opt,
+                                                        _ => 0.0,
+                                                    },
+                                                    SlotSource::Signal(Signal::Intent) => intent,
+                                                    SlotSource::Signal(Signal::Confidence) => confidence,
+                                                    // The runtime's contract: the threshold of the ticket's intent.
+                                                    SlotSource::Signal(Signal::Threshold) => {
+                                                        if intent == 1.0 {
+                                                            0.8
+                                                        } else {
+                                                            0.6
+                                                        }
+                                                    }
+                                                    SlotSource::Signal(_) => 0.0,
+                                                    SlotSource::Bucket => bucket,
+                                                    SlotSource::Keywords { .. } => kw,
+                                                    SlotSource::StringTest { test: StringTest::Equals, value, .. } => {
+                                                        if value == subject {
+                                                            1.0
+                                                        } else {
+                                                            0.0
+                                                        }
+                                                    }
+                                                    SlotSource::StringTest { .. } | SlotSource::Regex { .. } => 0.0,
+                                                }
+                                            };
+                                            out.push(program.slots.iter().map(value).collect());
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check(source: &str) -> Result<(), TestCaseError> {
+    let mut db = SourceDb::new();
+    let root = db.add("prop.route", source.to_string());
+    let result = analyze(db, root, &NoImports);
+    let semantic_errors: Vec<_> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && !matches!(d.code, Code::RoutesNowhere | Code::NonExhaustiveMatrix))
+        .map(|d| d.message.clone())
+        .collect();
+    prop_assert!(semantic_errors.is_empty(), "generated policy does not check: {semantic_errors:?}\n{source}");
+    let program = ir::lower(&result.hir);
+    let facts = analysis::routing_facts(&result.hir);
+    prop_assert_eq!(facts.branches.len(), program.branches.len());
+
+    let mut reached = vec![false; program.branches.len()];
+    let mut nowhere = None;
+    for block in tickets(&result.hir, &program) {
+        let outcome = interp::decide(&program, &block).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if outcome.branch == RawOutcome::NONE {
+            nowhere.get_or_insert(block);
+        } else {
+            reached[outcome.branch as usize] = true;
+        }
+    }
+    for (i, (status, hit)) in facts.branches.iter().zip(&reached).enumerate() {
+        match status {
+            Status::Reachable => prop_assert!(*hit, "branch {i} said reachable, but no ticket reaches it\n{source}"),
+            Status::Never | Status::Shadowed => {
+                prop_assert!(!*hit, "branch {i} said unreachable ({status:?}), but a ticket reaches it\n{source}")
+            }
+            Status::Unknown | Status::GaveUp => prop_assert!(false, "branch {i} not decided ({status:?}) in the exact fragment\n{source}"),
+        }
+    }
+    let codes: Vec<Code> = result.diagnostics.iter().map(|d| d.code).collect();
+    let reports_gap = codes.contains(&Code::RoutesNowhere) || codes.contains(&Code::NonExhaustiveMatrix);
+    match &facts.gap {
+        Gap::None => {
+            prop_assert!(nowhere.is_none(), "said every ticket is routed, but {:?} is not\n{source}", nowhere);
+            prop_assert!(!reports_gap, "no gap, but a gap diagnostic\n{source}");
+        }
+        Gap::Exact(example) => {
+            prop_assert!(nowhere.is_some(), "reported a gap, but every ticket is routed\n{source}");
+            let block = example.signal_block(&program);
+            let outcome = interp::decide(&program, &block).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(outcome.branch, RawOutcome::NONE, "the example {} is routed\n{}", example.summary(), source);
+            prop_assert!(reports_gap, "a gap without a diagnostic\n{source}");
+        }
+        other => prop_assert!(false, "gap not decided ({other:?}) in the exact fragment\n{source}"),
+    }
+    // Every unreachable escalation, rule and row is reported (an unreachable `otherwise` is not).
+    let unreachable = facts
+        .branches
+        .iter()
+        .zip(&program.branches)
+        .filter(|(s, b)| matches!(s, Status::Never | Status::Shadowed) && b.stage != routec_compiler::hir::Stage::Otherwise)
+        .count();
+    let reported = codes.iter().filter(|c| matches!(c, Code::UnreachableRule | Code::UnreachableRow)).count();
+    prop_assert_eq!(unreachable, reported, "unreachable branches vs diagnostics\n{}", source);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 96, ..Config::default() })]
+
+    #[test]
+    fn routing_proofs_agree_with_the_engine(source in policy()) {
+        check(&source)?;
+    }
+}

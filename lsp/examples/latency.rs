@@ -1,0 +1,266 @@
+//! Latency of the language server on a generated 5,000-line policy: time
+//! from `didChange` to the `publishDiagnostics` for that version, and the
+//! round trip of `hover` and `completion`.
+//!
+//! The server runs in this process on in-memory pipes and speaks the same
+//! JSON-RPC an editor does. Run it optimised:
+//!
+//! ```text
+//! cargo run --release -p routec-lsp --example latency [-- LINES]
+//! ```
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::time::{Duration, Instant};
+
+/// Edits, hovers and completions timed.
+const ROUNDS: usize = 30;
+
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let target_lines: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
+    let policy = generate(target_lines);
+    let lines = policy.lines().count();
+
+    // The analysis alone, for reference.
+    let started = Instant::now();
+    let mut db = routec_compiler::SourceDb::new();
+    let root = db.add("/bench/policy.route", policy.clone());
+    let analysis = routec_compiler::analyze(db, root, &routec_compiler::NoImports);
+    let analyze_time = started.elapsed();
+    let findings = analysis.diagnostics.len();
+
+    let (server_in, mut to_server) = std::io::pipe()?;
+    let (from_server, server_out) = std::io::pipe()?;
+    let server = std::thread::spawn(move || {
+        routec_lsp::run(BufReader::new(server_in), server_out, routec_lsp::Options::default())
+    });
+    let mut client = Client { out: &mut to_server, input: BufReader::new(from_server), next_id: 0 };
+
+    client.request("initialize", json!({ "capabilities": {} }))?;
+    client.notify("initialized", json!({}))?;
+    let uri = "file:///bench/policy.route";
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "route", "version": 1, "text": policy } }),
+    )?;
+    client.wait_diagnostics(1)?;
+
+    // didChange → publishDiagnostics: flip one character of a tag string back and forth.
+    let (tag_line, tag_col) = position_of(&policy, "tag \"t0\"").map(|(l, c)| (l, c + 6)).unwrap_or((0, 0));
+    let mut change_times = Vec::new();
+    for round in 0..ROUNDS {
+        let version = round as i64 + 2;
+        let text = if round % 2 == 0 { "1" } else { "0" };
+        let started = Instant::now();
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{
+                    "range": { "start": { "line": tag_line, "character": tag_col },
+                               "end": { "line": tag_line, "character": tag_col + 1 } },
+                    "text": text,
+                }],
+            }),
+        )?;
+        client.wait_diagnostics(version)?;
+        change_times.push(started.elapsed());
+    }
+
+    let (dest_line, dest_col) = position_of(&policy, "-> team_3\n").map(|(l, c)| (l, c + 5)).unwrap_or((0, 0));
+    let hover_times = client.time(ROUNDS, "textDocument/hover", || {
+        json!({ "textDocument": { "uri": uri }, "position": { "line": dest_line, "character": dest_col } })
+    })?;
+    let completion_times = client.time(ROUNDS, "textDocument/completion", || {
+        json!({ "textDocument": { "uri": uri }, "position": { "line": dest_line, "character": dest_col - 3 } })
+    })?;
+
+    client.request("shutdown", Value::Null)?;
+    client.notify("exit", Value::Null)?;
+    drop(client);
+    drop(to_server);
+    let _ = server.join();
+
+    println!("policy: {lines} lines, {} bytes, {findings} findings", policy.len());
+    println!("analyze (in process, once):        {:>8.2} ms", ms(analyze_time));
+    println!(
+        "didChange -> publishDiagnostics:    {}  (debounce {} ms included)",
+        summary(&mut change_times),
+        routec_lsp::DEFAULT_DEBOUNCE.as_millis()
+    );
+    println!("hover round trip:                   {}", summary(&mut hover_times.clone()));
+    println!("completion round trip:              {}", summary(&mut completion_times.clone()));
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn summary(times: &mut [Duration]) -> String {
+    times.sort();
+    let at = |q: f64| times.get(((times.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
+    format!("median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms", ms(at(0.5)), ms(at(0.95)), ms(at(1.0)))
+}
+
+/// Zero-based line and UTF-16 column of the first `needle`.
+fn position_of(text: &str, needle: &str) -> Option<(usize, usize)> {
+    let at = text.find(needle)?;
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    Some((text[..at].matches('\n').count(), text[line_start..at].encode_utf16().count()))
+}
+
+struct Client<'a, R: Read> {
+    out: &'a mut std::io::PipeWriter,
+    input: BufReader<R>,
+    next_id: i64,
+}
+
+impl<R: Read> Client<'_, R> {
+    fn send(&mut self, message: Value) -> std::io::Result<()> {
+        let body = message.to_string();
+        write!(self.out, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+        self.out.flush()
+    }
+
+    fn read(&mut self) -> std::io::Result<Value> {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if self.input.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::other("the server closed its output"));
+            }
+            let line = line.trim();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length:") {
+                length = n.trim().parse().map_err(std::io::Error::other)?;
+            }
+        }
+        let mut body = vec![0; length];
+        self.input.read_exact(&mut body)?;
+        serde_json::from_slice(&body).map_err(std::io::Error::other)
+    }
+
+    fn notify(&mut self, method: &str, params: Value) -> std::io::Result<()> {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }))
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> std::io::Result<Value> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))?;
+        loop {
+            let message = self.read()?;
+            if message.get("id") == Some(&json!(id)) {
+                return Ok(message);
+            }
+        }
+    }
+
+    fn wait_diagnostics(&mut self, version: i64) -> std::io::Result<()> {
+        loop {
+            let m = self.read()?;
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == json!(version) {
+                return Ok(());
+            }
+        }
+    }
+
+    fn time(&mut self, n: usize, method: &str, params: impl Fn() -> Value) -> std::io::Result<Vec<Duration>> {
+        let mut times = Vec::new();
+        for _ in 0..n {
+            let started = Instant::now();
+            let answer = self.request(method, params())?;
+            times.push(started.elapsed());
+            if answer.get("error").is_some() {
+                return Err(std::io::Error::other(format!("{method} failed: {answer}")));
+            }
+        }
+        Ok(times)
+    }
+}
+
+/// A policy of about `target` lines in the shape of a large real one:
+/// a schema with enums, schedules, teams with fallbacks, keyword sets, a
+/// classifier, priorities, SLAs, escalations, many rules, a matrix and tests.
+fn generate(target: usize) -> String {
+    let mut s = String::new();
+    let intents = ["billing", "technical", "onboarding", "feature_request", "bug_report", "account"];
+    let regions = ["us", "eu", "apac", "latam", "mea", "ca", "uk", "anz"];
+    s.push_str("policy \"generated\" version 1\nmode enforce\n\n");
+    s.push_str("ticket {\n  id: string\n  subject: text\n  body: text\n  channel: email | chat | web | phone\n");
+    s.push_str("  page: string?\n  tags: [string]?\n  created_at: time\n  waiting: duration?\n  ai_turns: int\n");
+    s.push_str(&format!("  region: {}\n", regions.join(" | ")));
+    s.push_str("  customer {\n    name: string\n    tier: free | pro | enterprise\n    vip: bool\n");
+    s.push_str("    health: number\n    seats: int\n  }\n}\n\n");
+    for i in 0..10 {
+        s.push_str(&format!(
+            "schedule hours_{i} {{\n  timezone \"America/New_York\"\n  mon-fri 0{}:00-18:00\n  sat 10:00-14:00\n}}\n\n",
+            i % 10
+        ));
+    }
+    s.push_str("schedule always { 24x7 }\nteam oncall { hours always }\nqueue human_review\n\n");
+    // Per block of the rest: (lines it adds).
+    let teams = 120;
+    for i in 0..teams {
+        s.push_str(&format!(
+            "team team_{i} {{\n  hours hours_{}\n  capacity {}\n  skills [\"skill {i}\"]\n  when closed -> oncall\n}}\n",
+            i % 10,
+            10 + i
+        ));
+    }
+    s.push('\n');
+    let sets = 100;
+    for i in 0..sets {
+        s.push_str(&format!("keywords words_{i} = [\"phrase {i}\", \"other phrase {i}\", \"word{i}\"]\n"));
+    }
+    s.push_str("\nregex order_number = \"ORD-[0-9]{6}\"\n\n");
+    s.push_str(&format!(
+        "classifier intent from \"models/intent.model\" {{\n  labels {}\n  features subject, body\n  threshold 0.7\n}}\n\n",
+        intents.join(", ")
+    ));
+    s.push_str("priority {\n  P1 when customer.vip and text has words_0\n  P2 when customer.tier == enterprise\n");
+    s.push_str("  P2 when waiting > 4h\n  default P3\n}\n\n");
+    s.push_str("sla first_response per customer.tier {\n  P1: 1h\n  P2: 4h\n  P3: 16h business\n");
+    s.push_str("  enterprise: P1 15m, P2 1h, P3 4h business\n}\n\n");
+    let escalations = 60;
+    for i in 0..escalations {
+        s.push_str(&format!(
+            "escalate esc_{i} when text has words_{} and customer.tier != free -> team_{}\n  priority P1\n  tag \"esc\"\n",
+            i % sets,
+            i % teams
+        ));
+    }
+    s.push('\n');
+    let tests = 150;
+    // Lines so far + matrix + otherwise + tests; the rest are rules of 3 lines.
+    let test_lines = tests * 6;
+    let matrix_lines = intents.len() * 3 + 3;
+    let used = s.lines().count() + matrix_lines + 2 + test_lines;
+    let rules = target.saturating_sub(used) / 3;
+    for i in 0..rules {
+        let condition = match i % 4 {
+            0 => format!("text has words_{} and region == {}", i % sets, regions[i % regions.len()]),
+            1 => format!("intent == {} and customer.seats > {}", intents[i % intents.len()], i % 500),
+            2 => format!("subject contains \"case {i}\" or channel == chat"),
+            _ => format!("customer.health < {} and region in [eu, uk]", i % 100),
+        };
+        s.push_str(&format!("rule rule_{i} when {condition} -> team_{}\n  tag \"t{}\"\n\n", i % teams, i % 10));
+    }
+    s.push_str("matrix intent, customer.tier {\n");
+    for (k, intent) in intents.iter().enumerate() {
+        for (j, tier) in ["free", "pro", "enterprise"].iter().enumerate() {
+            s.push_str(&format!("  {intent}, {tier} -> team_{}\n", (k * 3 + j) % teams));
+        }
+    }
+    s.push_str("}\n\notherwise -> human_review\n\n");
+    for i in 0..tests {
+        s.push_str(&format!(
+            "test \"case {i}\" {{\n  ticket {{ subject: \"case {i}\", customer.tier: pro, region: eu }}\n  signals {{ intent: billing, confidence: 0.9 }}\n  at \"2026-11-24T10:30:00-05:00\"\n  expect team_{}\n}}\n",
+            i % teams
+        ));
+    }
+    s
+}

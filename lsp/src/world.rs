@@ -1,0 +1,511 @@
+//! The server's state: open documents, the analyses that cover them, and
+//! which file imports which.
+//!
+//! A document is analysed as part of its *owner*: the policy that imports
+//! it (transitively), or itself when nothing does. So opening `teams.route`,
+//! which `policy.route` imports, shows the diagnostics `routec check
+//! policy.route` reports for `teams.route` — not "no `policy` line". Owners
+//! are found from the analyses of open documents and from a scan of the
+//! workspace folders and of each open document's directory for `import`
+//! lines.
+//!
+//! Every owner keeps its current analysis and its last analysis without
+//! syntax errors; requests about a document whose current text does not
+//! parse are answered from the latter, with offsets mapped through a
+//! [`Shift`]. Changes mark documents dirty; [`World::flush`] re-analyses
+//! the owners of dirty documents and of every analysis that includes them.
+
+use crate::convert::{self, Locate};
+use crate::overlay::{Overlay, MAX_ANALYSED_BYTES};
+use crate::paths;
+use crate::shift::Shift;
+use lsp_types as lsp;
+use lsp_types::Uri;
+use routec_compiler::ide::Snapshot;
+use routec_compiler::source::LineIndex;
+use routec_compiler::{analyze, FileId, Loader, NoImports, SourceDb, Span};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Workspace files scanned at most.
+const MAX_WORKSPACE_FILES: usize = 2000;
+/// Directory depth scanned in a workspace folder.
+const MAX_DEPTH: usize = 8;
+
+/// An open document.
+pub(crate) struct Document {
+    pub uri: Uri,
+    pub text: Arc<str>,
+    pub version: i32,
+    pub lines: LineIndex,
+}
+
+impl Document {
+    fn new(uri: Uri, text: String, version: i32) -> Document {
+        let lines = LineIndex::new(&text);
+        Document { uri, text: text.into(), version, lines }
+    }
+}
+
+/// The analyses of one owner.
+struct Root {
+    current: Arc<Snapshot>,
+    last_good: Option<Arc<Snapshot>>,
+}
+
+/// Diagnostics to send for one document.
+pub(crate) struct Publish {
+    pub uri: Uri,
+    pub version: Option<i32>,
+    pub diagnostics: Vec<lsp::Diagnostic>,
+}
+
+pub(crate) struct World {
+    pub docs: BTreeMap<String, Document>,
+    roots: BTreeMap<String, Root>,
+    /// File name → names of files whose text has an `import` of it.
+    importers: BTreeMap<String, BTreeSet<String>>,
+    scanned_dirs: BTreeSet<PathBuf>,
+    workspace_files: Vec<String>,
+    dirty: BTreeSet<String>,
+    fallback: Box<dyn Loader>,
+    /// Single-file analyses of workspace files nothing open includes, by
+    /// name, with a hash of their text (for workspace symbols).
+    symbol_cache: HashMap<String, (u64, Arc<Snapshot>)>,
+}
+
+impl World {
+    pub(crate) fn new(fallback: Box<dyn Loader>) -> World {
+        World {
+            docs: BTreeMap::new(),
+            roots: BTreeMap::new(),
+            importers: BTreeMap::new(),
+            scanned_dirs: BTreeSet::new(),
+            workspace_files: Vec::new(),
+            dirty: BTreeSet::new(),
+            fallback,
+            symbol_cache: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn has_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    // ------------------------------------------------------------ documents
+
+    pub(crate) fn open(&mut self, uri: Uri, text: String, version: i32) {
+        let name = paths::uri_to_name(&uri);
+        if let Some(dir) = Path::new(&name).parent().filter(|_| uri.as_str().starts_with("file:")) {
+            self.scan_dir(dir, 1);
+        }
+        self.docs.insert(name.clone(), Document::new(uri, text, version));
+        self.dirty.insert(name);
+    }
+
+    /// Apply content changes in order. A range past the end of the text is an error.
+    pub(crate) fn change(
+        &mut self,
+        uri: &Uri,
+        version: i32,
+        changes: Vec<lsp::TextDocumentContentChangeEvent>,
+    ) -> Result<(), String> {
+        let name = paths::uri_to_name(uri);
+        let doc = self.docs.get_mut(&name).ok_or_else(|| not_open(uri))?;
+        let mut text = doc.text.to_string();
+        let mut lines = LineIndex::new(&text);
+        for change in changes {
+            match change.range {
+                None => text = change.text,
+                Some(range) => {
+                    let start = convert::offset(&lines, range.start)?;
+                    let end = convert::offset(&lines, range.end)?.max(start);
+                    text.replace_range(start..end, &change.text);
+                }
+            }
+            lines = LineIndex::new(&text);
+        }
+        *doc = Document { uri: doc.uri.clone(), text: text.into(), version, lines };
+        self.dirty.insert(name);
+        Ok(())
+    }
+
+    /// Forget a document; returns the empty diagnostics to clear it.
+    pub(crate) fn close(&mut self, uri: &Uri) -> Publish {
+        let name = paths::uri_to_name(uri);
+        self.docs.remove(&name);
+        // What imported it now sees the file on disk.
+        let affected: Vec<String> =
+            self.roots.iter().filter(|(_, r)| r.current.file_id(&name).is_some()).map(|(n, _)| n.clone()).collect();
+        self.dirty.extend(affected.into_iter().filter(|n| self.docs.contains_key(n)));
+        let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
+        self.roots.retain(|r, _| owners.contains(r));
+        Publish { uri: uri.clone(), version: None, diagnostics: Vec::new() }
+    }
+
+    /// A file changed on disk: every analysis may depend on it.
+    pub(crate) fn disk_changed(&mut self) {
+        let names: Vec<String> = self.docs.keys().cloned().collect();
+        self.dirty.extend(names);
+        self.symbol_cache.clear();
+    }
+
+    // ------------------------------------------------------------ workspace
+
+    /// Find the `.route` files under the workspace folders and their imports.
+    pub(crate) fn set_workspace(&mut self, folders: &[PathBuf]) {
+        for folder in folders {
+            self.scan_dir(folder, MAX_DEPTH);
+        }
+    }
+
+    fn scan_dir(&mut self, dir: &Path, depth: usize) {
+        if depth == 0 || !self.scanned_dirs.insert(dir.to_path_buf()) {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with('.') || n == "target" || n == "node_modules"
+            });
+            if hidden {
+                continue;
+            }
+            if path.is_dir() {
+                self.scan_dir(&path, depth - 1);
+            } else if path.extension().is_some_and(|e| e == "route") && self.workspace_files.len() < MAX_WORKSPACE_FILES {
+                let name = paths::normalise(&path);
+                if self.workspace_files.contains(&name) {
+                    continue;
+                }
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    for import in imports(&text) {
+                        self.importers.entry(paths::resolve_import(&name, &import)).or_default().insert(name.clone());
+                    }
+                }
+                self.workspace_files.push(name);
+            }
+        }
+    }
+
+    /// The file that imports `name`: an open analysis including it, else a scanned importer.
+    fn importer_of(&self, name: &str) -> Option<String> {
+        let open = self.roots.iter().find(|(root, r)| root.as_str() != name && r.current.file_id(name).is_some());
+        if let Some((root, _)) = open {
+            return Some(root.clone());
+        }
+        self.importers.get(name).and_then(|s| s.iter().next().cloned())
+    }
+
+    /// The policy `name` is analysed as part of.
+    pub(crate) fn owner(&self, name: &str) -> String {
+        let mut current = name.to_string();
+        let mut seen = BTreeSet::new();
+        while seen.insert(current.clone()) {
+            match self.importer_of(&current) {
+                Some(next) if !seen.contains(&next) => current = next,
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// Workspace files that transitively import `name` and that nothing imports.
+    fn disk_roots_of(&self, name: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![name.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            match self.importers.get(&n) {
+                Some(set) if !set.is_empty() => stack.extend(set.iter().cloned()),
+                _ => {
+                    out.insert(n);
+                }
+            }
+        }
+        out
+    }
+
+    // ------------------------------------------------------------ analysis
+
+    fn root_text(&self, root: &str) -> Option<Arc<str>> {
+        match self.docs.get(root) {
+            Some(doc) => Some(doc.text.clone()),
+            None => std::fs::read_to_string(root).ok().map(Into::into),
+        }
+    }
+
+    fn analyse_text(&self, root: &str, text: &str) -> Arc<Snapshot> {
+        let text = if text.len() > MAX_ANALYSED_BYTES { "" } else { text };
+        let mut db = SourceDb::new();
+        let id = db.add(root, text);
+        let overlay = Overlay { docs: &self.docs, fallback: &*self.fallback };
+        Arc::new(Snapshot::new(analyze(db, id, &overlay)))
+    }
+
+    fn analyse(&mut self, root: &str) {
+        let Some(text) = self.root_text(root) else { return };
+        let snap = self.analyse_text(root, &text);
+        let good = !snap.has_syntax_errors();
+        let entry = self.roots.entry(root.to_string());
+        let state = entry.or_insert_with(|| Root { current: snap.clone(), last_good: None });
+        state.current = snap.clone();
+        if good {
+            state.last_good = Some(snap);
+        }
+    }
+
+    /// Re-analyse what the dirty documents affect; the diagnostics to publish.
+    pub(crate) fn flush(&mut self) -> Vec<Publish> {
+        if self.dirty.is_empty() {
+            return Vec::new();
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut targets = BTreeSet::new();
+        for name in &dirty {
+            targets.insert(self.owner(name));
+            for (root, state) in &self.roots {
+                if state.current.file_id(name).is_some() {
+                    targets.insert(root.clone());
+                }
+            }
+        }
+        let mut analysed = BTreeSet::new();
+        // An analysis can change owners (a new import); analyse the new ones too.
+        for _ in 0..4 {
+            for t in &targets {
+                if analysed.insert(t.clone()) {
+                    self.analyse(t);
+                }
+            }
+            targets = self
+                .docs
+                .keys()
+                .map(|n| self.owner(n))
+                .filter(|o| !analysed.contains(o) && !self.roots.contains_key(o))
+                .collect();
+            if targets.is_empty() {
+                break;
+            }
+        }
+        let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
+        self.roots.retain(|r, _| owners.contains(r));
+        let names: Vec<String> =
+            self.docs.keys().filter(|n| dirty.contains(*n) || analysed.contains(&self.owner(n))).cloned().collect();
+        names.iter().filter_map(|n| self.diagnostics(n)).collect()
+    }
+
+    fn diagnostics(&self, name: &str) -> Option<Publish> {
+        let doc = self.docs.get(name)?;
+        let publish = |diagnostics| Some(Publish { uri: doc.uri.clone(), version: Some(doc.version), diagnostics });
+        if doc.text.len() > MAX_ANALYSED_BYTES {
+            return publish(vec![too_large(doc)]);
+        }
+        let owner = self.owner(name);
+        let Some(root) = self.roots.get(&owner) else { return publish(Vec::new()) };
+        let snap = &root.current;
+        let Some(file) = snap.file_id(name) else { return publish(Vec::new()) };
+        let locator = Locator { world: self, snap, shifted: None };
+        let diagnostics = snap
+            .analysis
+            .diagnostics
+            .iter()
+            .filter_map(|d| {
+                let span = d.span().unwrap_or(Span::new(snap.analysis.root, 0, 0));
+                if span.file != file {
+                    return None;
+                }
+                let range = convert::range(&doc.lines, span.start as usize, span.end as usize);
+                Some(convert::diagnostic(d, range, &locator))
+            })
+            .collect();
+        publish(diagnostics)
+    }
+
+    // ------------------------------------------------------------ requests
+
+    /// What to answer a request about `uri` from: the last good analysis
+    /// while the current one has syntax errors, else the current one.
+    pub(crate) fn view(&self, uri: &Uri) -> Result<View<'_>, String> {
+        self.view_of(uri, true)
+    }
+
+    /// The current analysis of `uri`, syntax errors and all (for edits).
+    pub(crate) fn current_view(&self, uri: &Uri) -> Result<View<'_>, String> {
+        self.view_of(uri, false)
+    }
+
+    fn view_of(&self, uri: &Uri, allow_last_good: bool) -> Result<View<'_>, String> {
+        let name = paths::uri_to_name(uri);
+        let doc = self.docs.get(&name).ok_or_else(|| not_open(uri))?;
+        let owner = self.owner(&name);
+        let root = self.roots.get(&owner).ok_or_else(|| format!("{} has not been analysed", uri.as_str()))?;
+        if allow_last_good && root.current.has_syntax_errors() {
+            if let Some((good, file)) = root.last_good.as_ref().and_then(|g| g.file_id(&name).map(|f| (g, f))) {
+                let shift = Shift::between(good.text(file), &doc.text);
+                return Ok(View { world: self, doc, snap: good.clone(), file, shift: Some(shift) });
+            }
+        }
+        let file = root.current.file_id(&name).ok_or_else(|| format!("{} has not been analysed", uri.as_str()))?;
+        Ok(View { world: self, doc, snap: root.current.clone(), file, shift: None })
+    }
+
+    /// Current analyses that include the file `name`: those of open
+    /// documents and of workspace policies that import it.
+    pub(crate) fn snapshots_including(&self, name: &str) -> Vec<Arc<Snapshot>> {
+        let mut out: Vec<Arc<Snapshot>> =
+            self.roots.values().filter(|r| r.current.file_id(name).is_some()).map(|r| r.current.clone()).collect();
+        for root in self.disk_roots_of(name) {
+            if self.roots.contains_key(&root) {
+                continue;
+            }
+            if let Some(text) = self.root_text(&root) {
+                let snap = self.analyse_text(&root, &text);
+                if snap.file_id(name).is_some() {
+                    out.push(snap);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every analysis for workspace symbols: open owners, and each workspace
+    /// file no open owner includes (analysed alone, cached).
+    pub(crate) fn all_snapshots(&mut self) -> Vec<Arc<Snapshot>> {
+        let mut out: Vec<Arc<Snapshot>> = self.roots.values().map(|r| r.current.clone()).collect();
+        let files = self.workspace_files.clone();
+        for name in files {
+            if out.iter().any(|s| s.file_id(&name).is_some()) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&name) else { continue };
+            if text.len() > MAX_ANALYSED_BYTES {
+                continue;
+            }
+            let hash = fnv(&text);
+            let cached = self.symbol_cache.get(&name).filter(|(h, _)| *h == hash).map(|(_, s)| s.clone());
+            let snap = cached.unwrap_or_else(|| {
+                let mut db = SourceDb::new();
+                let id = db.add(name.clone(), text);
+                let snap = Arc::new(Snapshot::new(analyze(db, id, &NoImports)));
+                self.symbol_cache.insert(name.clone(), (hash, snap.clone()));
+                snap
+            });
+            out.push(snap);
+        }
+        out
+    }
+
+    /// A locator for spans of `snap` (not shifted).
+    pub(crate) fn locator<'a>(&'a self, snap: &'a Snapshot) -> Locator<'a> {
+        Locator { world: self, snap, shifted: None }
+    }
+}
+
+fn not_open(uri: &Uri) -> String {
+    format!("{} is not open; send textDocument/didOpen first", uri.as_str())
+}
+
+fn too_large(doc: &Document) -> lsp::Diagnostic {
+    let mb = |n: usize| n as f64 / (1024.0 * 1024.0);
+    lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::WARNING),
+        source: Some("routec".to_string()),
+        message: format!(
+            "this file ({:.1} MB) is too large for the language server (limit {:.0} MB); run `routec check` on it",
+            mb(doc.text.len()),
+            mb(MAX_ANALYSED_BYTES)
+        ),
+        ..lsp::Diagnostic::default()
+    }
+}
+
+/// The paths of the `import "…"` lines of a text.
+fn imports(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.trim_start().strip_prefix("import")?;
+            let rest = rest.trim_start().strip_prefix('"')?;
+            rest.split_once('"').map(|(path, _)| path.to_string())
+        })
+        .collect()
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Turns spans of one analysis into locations; spans in the shifted file
+/// are mapped to the document's current text.
+pub(crate) struct Locator<'a> {
+    world: &'a World,
+    snap: &'a Snapshot,
+    shifted: Option<(FileId, Shift, &'a Document)>,
+}
+
+impl Locate for Locator<'_> {
+    fn location(&self, span: Span) -> Option<lsp::Location> {
+        if let Some((file, shift, doc)) = &self.shifted {
+            if span.file == *file {
+                let start = shift.to_new(span.start as usize)?;
+                let end = shift.to_new(span.end as usize)?;
+                return Some(lsp::Location { uri: doc.uri.clone(), range: convert::range(&doc.lines, start, end) });
+            }
+        }
+        let name = self.snap.file_name(span.file);
+        match self.world.docs.get(name) {
+            Some(doc) if *doc.text == *self.snap.text(span.file) => Some(lsp::Location {
+                uri: doc.uri.clone(),
+                range: convert::range(&doc.lines, span.start as usize, span.end as usize),
+            }),
+            _ => convert::location_in(name, &self.snap.analysis.db.file(span.file).lines, span),
+        }
+    }
+}
+
+/// A request's document and the analysis that answers it.
+pub(crate) struct View<'w> {
+    world: &'w World,
+    pub doc: &'w Document,
+    pub snap: Arc<Snapshot>,
+    /// The document's file in `snap`.
+    pub file: FileId,
+    /// Set when `snap` analysed an older text of the document.
+    shift: Option<Shift>,
+}
+
+impl View<'_> {
+    /// The document offset of a position.
+    pub(crate) fn doc_offset(&self, pos: lsp::Position) -> Result<usize, String> {
+        convert::offset(&self.doc.lines, pos)
+    }
+
+    /// The offset in the analysed text of a position; `None` inside an edit
+    /// the analysis has not seen.
+    pub(crate) fn offset(&self, pos: lsp::Position) -> Result<Option<usize>, String> {
+        let offset = self.doc_offset(pos)?;
+        Ok(match &self.shift {
+            Some(shift) => shift.to_old(offset),
+            None => Some(offset),
+        })
+    }
+
+    pub(crate) fn locator(&self) -> Locator<'_> {
+        Locator { world: self.world, snap: &self.snap, shifted: self.shift.map(|s| (self.file, s, self.doc)) }
+    }
+
+    /// The range in the current document of a span of the analysed file.
+    pub(crate) fn range(&self, span: Span) -> Option<lsp::Range> {
+        if span.file != self.file {
+            return None;
+        }
+        self.locator().location(span).map(|l| l.range)
+    }
+}
