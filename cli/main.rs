@@ -19,10 +19,20 @@ struct Cli {
 enum Command {
     /// Type-check and analyse policies; report every problem.
     Check(commands::check::CheckArgs),
+    /// Rewrite policies in the canonical style (`--check`: only report).
+    Fmt(commands::fmt::FmtArgs),
     /// Run the `test` blocks of policies.
     Test(commands::test::TestArgs),
     /// Route tickets (JSON Lines) and print decisions.
     Route(commands::route::RouteArgs),
+    /// Train an intent model on labelled tickets and print the holdout report.
+    Train(commands::train::TrainArgs),
+    /// Evaluate an intent model on labelled tickets.
+    Eval(commands::eval::EvalArgs),
+    /// Predict the intent of tickets (JSON Lines) with a model.
+    Classify(commands::classify::ClassifyArgs),
+    /// Measure compile time, decision latency and throughput per engine.
+    Bench(commands::bench::BenchArgs),
     /// Run the language server (LSP over stdio) for editors.
     Lsp(commands::lsp::LspArgs),
 }
@@ -36,7 +46,12 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Test(args) => commands::test::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
         Command::Route(args) => commands::route::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Classify(args) => commands::classify::run(args),
         Command::Lsp(args) => commands::lsp::run(args),
     }
 }

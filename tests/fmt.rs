@@ -71,6 +71,8 @@ fn fmt_is_idempotent_and_keeps_meaning() {
         let Some(before) = ast_without_spans(&input) else { continue };
         let once = match format(&input) {
             Ok(text) => text,
+            // Refused on purpose (see `fmt_refuses_to_delete_a_repeated_clause`).
+            Err(FormatError::Repeated) => continue,
             Err(error) => panic!("{name}: {error}"),
         };
         let twice = match format(&once) {
@@ -85,6 +87,69 @@ fn fmt_is_idempotent_and_keeps_meaning() {
         checked += 1;
     }
     assert!(checked >= 12, "only {checked} files were checked");
+}
+
+/// Offsets where a comment can be inserted without changing the tokens:
+/// whitespace, and just inside or outside brackets and after commas;
+/// never inside a string or a comment.
+fn comment_slots(text: &str) -> Vec<usize> {
+    let mut slots = Vec::new();
+    let (mut in_string, mut escaped, mut in_comment) = (false, false, false);
+    for (i, b) in text.bytes().enumerate() {
+        if in_comment {
+            in_comment = b != b'\n';
+            if !in_comment {
+                slots.push(i);
+            }
+        } else if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => {
+                    slots.push(i);
+                    in_string = true;
+                }
+                b'#' => in_comment = true,
+                b' ' | b'\n' | b'}' | b']' | b')' => slots.push(i),
+                b'{' | b'[' | b'(' | b',' => slots.push(i + 1),
+                _ => {}
+            }
+        }
+    }
+    slots
+}
+
+/// Comment placement is where formatters lose text: put a trailing and an
+/// own-line comment in many places of every case and check that the
+/// result is still formatted, idempotent and keeps everything (`format`
+/// itself refuses output whose AST, comments or words differ).
+#[test]
+fn fmt_keeps_comments_inserted_anywhere() {
+    for path in harness::files("tests/fmt", "route") {
+        let name = harness::relative(&path);
+        let source = std::fs::read_to_string(&path).expect("the case is readable");
+        // Every fifth slot keeps the test fast (the release-mode sweep of
+        // every slot, cases and examples, found nothing more).
+        for (n, slot) in comment_slots(&source).into_iter().enumerate() {
+            let insert = match n % 10 {
+                0 => " # trailing\n",
+                5 => "\n# own line\n",
+                _ => continue,
+            };
+            let text = format!("{}{insert}{}", &source[..slot], &source[slot..]);
+            let once = match format(&text) {
+                Ok(once) => once,
+                Err(error) => panic!("{name} with a comment at {slot}: {error}\n{text}"),
+            };
+            let twice = format(&once).unwrap_or_default();
+            assert_eq!(once, twice, "{name} with a comment at {slot}: not idempotent\n{text}");
+        }
+    }
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! `tests/README.md` for how to add a case and review snapshots.
 
 mod check;
+mod classifier_cli;
 mod cli;
 mod decisions;
+mod fmt;
 mod harness;
 mod parser_props;
 mod tidy;

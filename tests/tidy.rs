@@ -63,7 +63,13 @@ fn no_orphaned_snapshots() {
         let name = snap.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let Some((_, fixture)) = name.split_once('@') else { continue };
         let fixture = fixture.trim_end_matches(".snap");
-        let (dir, ext) = if name.contains("__check__") { ("tests/check", "route") } else { ("tests/decisions", "args") };
+        let (dir, ext) = if name.contains("__check__") {
+            ("tests/check", "route")
+        } else if name.contains("__fmt__") {
+            ("tests/fmt", "route")
+        } else {
+            ("tests/decisions", "args")
+        };
         let rel = fixture.replace("__", "/");
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(&rel);
         let _ = ext;

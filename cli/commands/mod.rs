@@ -1,6 +1,32 @@
 //! One module per `routec` verb; each exposes its clap `Args` and `run`.
 
+pub mod bench;
 pub mod check;
+pub mod classify;
+pub mod eval;
+pub mod fmt;
 pub mod lsp;
 pub mod route;
 pub mod test;
+pub mod train;
+
+/// `--engine` on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineArg {
+    /// The reference interpreter.
+    Interp,
+}
+
+impl EngineArg {
+    pub fn all() -> Vec<EngineArg> {
+        vec![EngineArg::Interp]
+    }
+}
+
+impl From<EngineArg> for routec_runtime::EngineKind {
+    fn from(e: EngineArg) -> routec_runtime::EngineKind {
+        match e {
+            EngineArg::Interp => routec_runtime::EngineKind::Interpreter,
+        }
+    }
+}

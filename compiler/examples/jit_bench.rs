@@ -3,15 +3,15 @@
 //! precomputed, as medians of repeated runs.
 //!
 //! ```text
-//! cargo run --release -p routec-compiler --example jit_bench
+//! cargo run --release -p routec-compiler --example jit_bench [-- --with-analysis]
 //! ```
 //!
 //! End-to-end figures (ticket JSON → signals → decision) belong to
 //! `routec bench`, which needs the runtime.
 
-use routec_compiler::ir::{Cond, Program, Val};
+use routec_compiler::ir::{Cond, Program, SlotSource, Val};
 use routec_compiler::jit::{self, JitOptions, JitPolicy, OptLevel};
-use routec_compiler::{interp, Code, Loader, NoImports, SourceDb};
+use routec_compiler::{interp, semantic, Diagnostics, Loader, NoImports, SourceDb};
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,9 @@ fn main() {
         eprintln!("Cranelift has no backend for this machine; nothing to compare");
         std::process::exit(1);
     }
+    let with_analysis = std::env::args().any(|a| a == "--with-analysis");
     println!("compile time, generated policy with 1,000 rules (median of {COMPILE_RUNS} runs)");
+    println!("  front end = parse + names/types + lowering to IR (no analyses); jit = JitPolicy::compile");
     let source = generated_policy(1000);
     let mut generated = None;
     for opt_level in [OptLevel::None, OptLevel::Speed] {
@@ -38,7 +40,7 @@ fn main() {
         let mut slots = 0;
         for _ in 0..COMPILE_RUNS {
             let start = Instant::now();
-            let program = compile_source("generated.route", &source, &NoImports);
+            let program = front_end("generated.route", &source, &NoImports);
             let lowered = Instant::now();
             let policy = JitPolicy::compile_with(&program, &options).unwrap_or_else(|e| fail(&e.to_string()));
             let done = Instant::now();
@@ -59,6 +61,19 @@ fn main() {
             code_size,
         );
     }
+    if with_analysis {
+        let start = Instant::now();
+        let mut db = SourceDb::new();
+        let root = db.add("generated.route", source.clone());
+        let analysis = routec_compiler::analyze(db, root, &NoImports);
+        println!(
+            "  routec_compiler::analyze (with the analyses), once: {:.2} ms, {} diagnostics",
+            ms(start.elapsed()),
+            analysis.diagnostics.len()
+        );
+    } else {
+        println!("  (the analyses are not included; `-- --with-analysis` times `routec_compiler::analyze` once)");
+    }
 
     println!("\nns per decision, {BLOCKS} precomputed blocks (median of {DECIDE_RUNS} runs)");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
@@ -67,7 +82,7 @@ fn main() {
         let dir = examples.join(name);
         let path = dir.join("policy.route");
         match std::fs::read_to_string(&path) {
-            Ok(text) => programs.push((name.to_string(), compile_source(&path.display().to_string(), &text, &Files { dir }))),
+            Ok(text) => programs.push((name.to_string(), front_end(&path.display().to_string(), &text, &Files { dir }))),
             Err(e) => eprintln!("skipping {}: {e}", path.display()),
         }
     }
@@ -75,7 +90,8 @@ fn main() {
         programs.push(("generated-1000".to_string(), program));
     }
     for (name, program) in &programs {
-        let blocks = blocks(program, BLOCKS);
+      for kind in [BlockKind::TicketLike, BlockKind::Random] {
+        let blocks = blocks(program, BLOCKS, kind);
         for opt_level in [OptLevel::None, OptLevel::Speed] {
             let jit = JitPolicy::compile_with(program, &JitOptions { opt_level }).unwrap_or_else(|e| fail(&e.to_string()));
             for block in &blocks {
@@ -86,14 +102,27 @@ fn main() {
             let jit_ns = ns_per_decision(&blocks, |b| jit.decide(b));
             let interp_ns = ns_per_decision(&blocks, |b| interp::decide(program, b));
             println!(
-                "  {name:<15} opt_level {:<5}  jit {jit_ns:>7.1} ns  interp {interp_ns:>8.1} ns  speed-up {:>5.1}x  ({} slots, {} branches)",
+                "  {name:<15} {:<11} opt_level {:<5}  jit {jit_ns:>7.1} ns  interp {interp_ns:>8.1} ns  speed-up {:>5.1}x  ({} slots, {} branches)",
+                format!("{kind:?}"),
                 format!("{opt_level:?}").to_lowercase(),
                 interp_ns / jit_ns,
                 program.slot_count(),
                 program.branches.len(),
             );
         }
+      }
     }
+}
+
+/// How the benchmark fills signal blocks.
+#[derive(Clone, Copy, Debug)]
+enum BlockKind {
+    /// Text tests (keywords, regexes, string tests) mostly 0.0, rollout buckets
+    /// uniform, other slots from the constants the program compares against
+    /// (NaN included): roughly what tickets look like.
+    TicketLike,
+    /// Every slot from the constants and NaN: branches the CPU cannot predict.
+    Random,
 }
 
 /// Median over runs of the mean time per call over all blocks.
@@ -143,45 +172,26 @@ impl Loader for Files {
     }
 }
 
-/// Compile as the CLI does. Findings of the analyses do not stop us:
-/// the program is what is being measured.
-fn compile_source(name: &str, source: &str, loader: &dyn Loader) -> Program {
+/// Parse, check and lower, as `routec_compiler::compile` does minus the
+/// analyses (proofs about the policy, which do not change the program).
+fn front_end(name: &str, source: &str, loader: &dyn Loader) -> Program {
     let mut db = SourceDb::new();
     let root = db.add(name, source.to_string());
-    match routec_compiler::compile(db, root, loader) {
-        Ok(compiled) => compiled.program,
-        Err(analysis) => {
-            let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.is_error()).collect();
-            let analysis_only = errors.iter().all(|d| {
-                matches!(
-                    d.code,
-                    Code::UnreachableRule
-                        | Code::MaybeUnreachableRule
-                        | Code::NonExhaustiveMatrix
-                        | Code::UnreachableRow
-                        | Code::OverlappingRows
-                        | Code::RoutesNowhere
-                        | Code::ClosedCoverage
-                        | Code::SlaMissing
-                        | Code::SlaNoHours
-                        | Code::SlaOrder
-                        | Code::Unused
-                )
-            });
-            if analysis_only {
-                return routec_compiler::ir::lower(&analysis.hir);
-            }
-            let mut message = format!("{name} does not compile:\n");
-            for d in errors.iter().take(10) {
-                let _ = writeln!(message, "  {}: {}", d.code, d.message);
-            }
-            fail(&message)
+    let mut diagnostics = Diagnostics::new();
+    let parsed = semantic::parse_all(&mut db, root, loader, &mut diagnostics);
+    let hir = semantic::check(&db, &parsed, loader, &mut diagnostics);
+    if diagnostics.has_errors() {
+        let mut message = format!("{name} does not compile:\n");
+        for d in diagnostics.into_sorted().iter().filter(|d| d.is_error()).take(10) {
+            let _ = writeln!(message, "  {}: {}", d.code, d.message);
         }
+        fail(&message);
     }
+    routec_compiler::ir::lower(&hir)
 }
 
 /// Blocks drawn (xorshift, fixed seed) from NaN and the constants the program compares against.
-fn blocks(program: &Program, count: usize) -> Vec<Vec<f64>> {
+fn blocks(program: &Program, count: usize, kind: BlockKind) -> Vec<Vec<f64>> {
     fn walk(cond: &Cond, pool: &mut Vec<f64>) {
         match cond {
             Cond::Const(_) => {}
@@ -202,16 +212,28 @@ fn blocks(program: &Program, count: usize) -> Vec<Vec<f64>> {
     let mut seen = std::collections::HashSet::new();
     pool.retain(|v| seen.insert(v.to_bits()));
     let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
     (0..count)
         .map(|_| {
-            (0..program.slot_count())
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    // Most slots of a real ticket are 0/1 text tests or absent values.
-                    let i = (state % (2 * pool.len() as u64)) as usize;
-                    pool.get(i).copied().unwrap_or(if i % 2 == 0 { 0.0 } else { f64::NAN })
+            program
+                .slots
+                .iter()
+                .map(|source| {
+                    let r = next();
+                    let from_pool = pool[(r % pool.len() as u64) as usize];
+                    match (kind, source) {
+                        (BlockKind::Random, _) => from_pool,
+                        (_, SlotSource::Keywords { .. } | SlotSource::Regex { .. } | SlotSource::StringTest { .. }) => {
+                            if r % 10 == 0 { 1.0 } else { 0.0 }
+                        }
+                        (_, SlotSource::Bucket) => (r % 10_000) as f64 / 100.0,
+                        _ => from_pool,
+                    }
                 })
                 .collect()
         })

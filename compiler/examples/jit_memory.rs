@@ -8,7 +8,7 @@
 
 use routec_compiler::ir::Program;
 use routec_compiler::jit::{self, JitPolicy};
-use routec_compiler::{Code, Loader, SourceDb};
+use routec_compiler::{semantic, Diagnostics, Loader, SourceDb};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -87,36 +87,19 @@ fn programs() -> Vec<(String, Program)> {
     sources.into_iter().map(|(name, text, dir)| (name.clone(), compile_source(&name, &text, &Files { dir }))).collect()
 }
 
-/// Compile as the CLI does; findings of the analyses do not stop us.
+/// Parse, check and lower (the analyses do not change the program).
 fn compile_source(name: &str, source: &str, loader: &dyn Loader) -> Program {
     let mut db = SourceDb::new();
     let root = db.add(format!("{name}.route"), source.to_string());
-    match routec_compiler::compile(db, root, loader) {
-        Ok(compiled) => compiled.program,
-        Err(analysis) => {
-            let errors: Vec<_> = analysis.diagnostics.iter().filter(|d| d.is_error()).collect();
-            if errors.iter().all(|d| {
-                matches!(
-                    d.code,
-                    Code::UnreachableRule
-                        | Code::MaybeUnreachableRule
-                        | Code::NonExhaustiveMatrix
-                        | Code::UnreachableRow
-                        | Code::OverlappingRows
-                        | Code::RoutesNowhere
-                        | Code::ClosedCoverage
-                        | Code::SlaMissing
-                        | Code::SlaNoHours
-                        | Code::SlaOrder
-                        | Code::Unused
-                )
-            }) {
-                return routec_compiler::ir::lower(&analysis.hir);
-            }
-            let messages: Vec<String> = errors.iter().map(|d| format!("{}: {}", d.code, d.message)).collect();
-            fail(&format!("{name} does not compile:\n  {}", messages.join("\n  ")))
-        }
+    let mut diagnostics = Diagnostics::new();
+    let parsed = semantic::parse_all(&mut db, root, loader, &mut diagnostics);
+    let hir = semantic::check(&db, &parsed, loader, &mut diagnostics);
+    if diagnostics.has_errors() {
+        let messages: Vec<String> =
+            diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code, d.message)).collect();
+        fail(&format!("{name} does not compile:\n  {}", messages.join("\n  ")));
     }
+    routec_compiler::ir::lower(&hir)
 }
 
 fn generated_policy(rules: usize) -> String {

@@ -65,6 +65,14 @@ pub enum EngineKind {
     Interpreter,
 }
 
+/// Why an engine could not be built for a policy.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error("the JIT cannot compile this policy: {0}")]
+    Jit(String),
+}
+
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -195,9 +203,9 @@ impl Policy {
     }
 
     /// Choose the engine that decides.
-    pub fn with_engine(mut self, engine: EngineKind) -> Policy {
+    pub fn with_engine(mut self, engine: EngineKind) -> Result<Policy, EngineError> {
         self.engine = engine;
-        self
+        Ok(self)
     }
 
     pub fn engine(&self) -> EngineKind {

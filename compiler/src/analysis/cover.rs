@@ -5,21 +5,25 @@
 //! independent keyword atoms are exactly the sets decision diagrams are bad
 //! at, while each condition alone is small.
 //!
-//! The search descends through the diagrams together, one variable at a
-//! time (always the lowest variable any of them tests, so every step is a
-//! child lookup), drops the sets that cannot contain the remaining tickets,
-//! stops as covered where one set is `TRUE`, and stops with a witness where
-//! no set is left. Values that lead to the same children are tried once,
-//! and the value that leaves the fewest sets is tried first, so uncovered
-//! tickets are usually found on the first path.
+//! Two stages. First a few *probes*: whole tickets built from a path of the
+//! set with every other variable at a value that tends to avoid conditions
+//! (keyword atoms false), each checked against every set of the list by
+//! walking its diagram. Most reachable branches are confirmed this way in
+//! microseconds. Then, if no probe escapes, a *search* descends through
+//! the diagrams together, one variable at a time (always the lowest one any
+//! of them tests, so each step is a child lookup), drops the sets that
+//! cannot contain the remaining tickets, stops as covered where one set is
+//! `TRUE` and with a witness where none is left. Values that lead to the
+//! same children are tried once, the value leaving the fewest sets first.
 //!
-//! Work is capped by a step budget: past it the answer is "gave up".
+//! The search is capped by a work budget (sets visited); past it the
+//! answer is "gave up".
 
 use super::mdd::{Mdd, Node, FALSE, TRUE};
 use std::collections::HashMap;
 
-/// Search steps allowed for one question.
-pub(crate) const BUDGET: usize = 200_000;
+/// Sets visited by one search before it gives up.
+pub(crate) const BUDGET: usize = 2_000_000;
 
 /// The answer to one coverage question.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +35,7 @@ pub(crate) enum Answer {
     Uncovered(Vec<(u32, u32)>),
     /// Uncovered tickets exist, but `accept` refused every one tried.
     Unverified(Vec<(u32, u32)>),
-    /// The step budget ran out.
+    /// The work budget ran out.
     GaveUp,
 }
 
@@ -54,10 +58,10 @@ impl Signature {
                 continue;
             }
             let kids = mdd.kids(n);
-            if let Some((_, mask)) = masks.iter_mut().find(|(v, _)| *v == var) {
+            if let Ok(at) = masks.binary_search_by_key(&var, |(v, _)| *v) {
                 for (value, &k) in kids.iter().enumerate() {
                     if k != FALSE {
-                        *mask |= 1 << value;
+                        masks[at].1 |= 1 << value;
                     }
                 }
             }
@@ -111,26 +115,37 @@ fn required_vars(mdd: &Mdd, node: Node, memo: &mut HashMap<Node, Vec<u32>>) -> V
     out
 }
 
-struct Search<'a> {
-    mdd: &'a Mdd,
-    steps: usize,
-    culprits: Vec<usize>,
-    accept: &'a mut dyn FnMut(&[(u32, u32)]) -> bool,
-    refused: Option<Vec<(u32, u32)>>,
-}
-
-enum Step {
-    Covered,
-    Found(Vec<(u32, u32)>),
-    GaveUp,
+/// Whether the whole ticket `values` is in `node`.
+pub(crate) fn contains(mdd: &Mdd, mut node: Node, values: &[u32]) -> bool {
+    while let Some(var) = mdd.var_of(node) {
+        node = mdd.kids(node)[values[var as usize] as usize];
+    }
+    node == TRUE
 }
 
 /// Find a ticket of `x` that is in none of `sets` and that `accept` takes.
 /// `sets` are (node, index) pairs; indices come back in `Covered`.
 pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut dyn FnMut(&[(u32, u32)]) -> bool) -> Answer {
-    let mut search = Search { mdd, steps: 0, culprits: Vec::new(), accept, refused: None };
-    let mut path = Vec::new();
+    if x == FALSE {
+        return Answer::Covered(Vec::new());
+    }
     let list: Vec<(Node, usize)> = sets.iter().copied().filter(|(n, _)| *n != FALSE).collect();
+    if let Some(j) = list.iter().filter(|(n, _)| *n == TRUE).map(|(_, j)| *j).min() {
+        return Answer::Covered(vec![j]);
+    }
+    let mut refused = None;
+    for path in probes(mdd, x) {
+        let values = complete(mdd, &path);
+        if list.iter().all(|(n, _)| !contains(mdd, *n, &values)) {
+            let whole: Vec<(u32, u32)> = values.iter().enumerate().map(|(v, x)| (v as u32, *x)).collect();
+            if accept(&whole) {
+                return Answer::Uncovered(whole);
+            }
+            refused.get_or_insert(whole);
+        }
+    }
+    let mut search = Search { mdd, work: 0, culprits: Vec::new(), accept, refused };
+    let mut path = Vec::new();
     match search.go(x, list, &mut path) {
         Step::Found(p) => Answer::Uncovered(p),
         Step::GaveUp => Answer::GaveUp,
@@ -146,16 +161,75 @@ pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut
     }
 }
 
+/// Paths of `x` to try as probes.
+fn probes(mdd: &Mdd, x: Node) -> Vec<Vec<(u32, u32)>> {
+    let mut out: Vec<Vec<(u32, u32)>> = mdd.shortest_path(x).into_iter().collect();
+    for p in mdd.paths(x, 2) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A whole ticket from a path: every other variable at value 0, which for
+/// atoms means "the keyword set does not match", the value conditions test
+/// least.
+fn complete(mdd: &Mdd, path: &[(u32, u32)]) -> Vec<u32> {
+    let mut values = vec![0u32; mdd.var_count()];
+    for &(var, value) in path {
+        values[var as usize] = value;
+    }
+    values
+}
+
+/// Drop variables from a witness path that do not matter: any value keeps
+/// the ticket in `x` and out of every set. Gives short example tickets.
+pub(crate) fn minimize(mdd: &Mdd, x: Node, sets: &[(Node, usize)], path: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut values = complete(mdd, path);
+    let mut kept: Vec<(u32, u32)> = path.to_vec();
+    let witness = |values: &[u32]| contains(mdd, x, values) && sets.iter().all(|(n, _)| !contains(mdd, *n, values));
+    let mut k = 0;
+    while k < kept.len() {
+        let (var, value) = kept[k];
+        let free = (0..mdd.size(var)).all(|other| {
+            values[var as usize] = other;
+            witness(&values)
+        });
+        values[var as usize] = value;
+        if free {
+            kept.remove(k);
+        } else {
+            k += 1;
+        }
+    }
+    kept
+}
+
+struct Search<'a> {
+    mdd: &'a Mdd,
+    work: usize,
+    culprits: Vec<usize>,
+    accept: &'a mut dyn FnMut(&[(u32, u32)]) -> bool,
+    refused: Option<Vec<(u32, u32)>>,
+}
+
+enum Step {
+    Covered,
+    Found(Vec<(u32, u32)>),
+    GaveUp,
+}
+
 impl Search<'_> {
     fn go(&mut self, x: Node, list: Vec<(Node, usize)>, path: &mut Vec<(u32, u32)>) -> Step {
-        self.steps += 1;
-        if self.steps > BUDGET {
+        self.work += list.len() + 1;
+        if self.work > BUDGET {
             return Step::GaveUp;
         }
         if x == FALSE {
             return Step::Covered;
         }
-        if let Some(&(_, j)) = list.iter().filter(|(n, _)| *n == TRUE).min_by_key(|(_, j)| *j) {
+        if let Some(j) = list.iter().filter(|(n, _)| *n == TRUE).map(|(_, j)| *j).min() {
             self.culprits.push(j);
             return Step::Covered;
         }
@@ -166,9 +240,8 @@ impl Search<'_> {
         let var = list.iter().filter_map(|(n, _)| self.mdd.var_of(*n)).chain(self.mdd.var_of(x)).min();
         let Some(var) = var else { return self.leaf(x, path) };
         let size = self.mdd.size(var);
-        // Group values by the children they lead to.
+        // Values leading to the same children are one case.
         let mut groups: Vec<(u32, Node, Vec<(Node, usize)>)> = Vec::new();
-        let mut keys: HashMap<Vec<Node>, usize> = HashMap::new();
         for value in 0..size {
             let xv = self.cofactor(x, var, value);
             if xv == FALSE {
@@ -176,16 +249,9 @@ impl Search<'_> {
             }
             let rest: Vec<(Node, usize)> =
                 list.iter().map(|&(n, j)| (self.cofactor(n, var, value), j)).filter(|(n, _)| *n != FALSE).collect();
-            let mut key: Vec<Node> = Vec::with_capacity(rest.len() * 2 + 1);
-            key.push(xv);
-            for (n, j) in &rest {
-                key.push(*n);
-                key.push(*j as Node);
-            }
-            if keys.contains_key(&key) {
+            if groups.iter().any(|(_, gx, grest)| *gx == xv && *grest == rest) {
                 continue;
             }
-            keys.insert(key, groups.len());
             groups.push((value, xv, rest));
         }
         // Fewest sets left first: the likeliest place for an uncovered ticket.
@@ -211,7 +277,7 @@ impl Search<'_> {
     }
 
     /// No set left: every ticket of `x` (under `path`) is uncovered.
-    fn leaf(&mut self, x: Node, path: &mut Vec<(u32, u32)>) -> Step {
+    fn leaf(&mut self, x: Node, path: &mut [(u32, u32)]) -> Step {
         let mut candidates = Vec::new();
         if let Some(rest) = self.mdd.shortest_path(x) {
             candidates.push(rest);
@@ -222,7 +288,7 @@ impl Search<'_> {
             }
         }
         for rest in candidates {
-            let mut full = path.clone();
+            let mut full = path.to_vec();
             full.extend(rest);
             if (self.accept)(&full) {
                 return Step::Found(full);

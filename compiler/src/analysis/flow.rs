@@ -14,12 +14,13 @@
 //! whose search runs out of budget is answered "gave up", and nothing is
 //! claimed about it.
 
-use super::cover::{uncovered, Answer, Signature};
+use super::cover::{minimize, uncovered, Answer, Signature};
 use super::example::{concretize, unverified, Example};
 use super::mdd::{Node, FALSE, TRUE};
 use super::space::Space;
 use crate::hir::{MatrixRow, Outcome, Policy};
 use crate::source::Span;
+use std::collections::HashMap;
 
 /// Which branch of the policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub enum Gap {
 
 pub(crate) struct Flow {
     pub space: Space,
+    /// Answers of `decides`, by branch and set.
+    decided: HashMap<(usize, Node), Some3>,
     /// The tickets with the priority the priority rules give them.
     pub valid: Node,
     pub branches: Vec<Branch>,
@@ -90,7 +93,7 @@ impl Flow {
     pub(crate) fn new(policy: &Policy) -> Flow {
         let mut space = Space::new(policy);
         let valid = space.priority_constraint(policy).unwrap_or(FALSE);
-        let mut flow = Flow { space, valid, branches: Vec::new(), gap: Gap::Unknown };
+        let mut flow = Flow { space, decided: HashMap::new(), valid, branches: Vec::new(), gap: Gap::Unknown };
         for at in branch_order(policy) {
             let cond = flow.condition(policy, at);
             let sig = cond.map(|c| Signature::of(&flow.space.mdd, c)).unwrap_or_default();
@@ -136,13 +139,19 @@ impl Flow {
         }
     }
 
-    /// Search `x` against the branches before `before` (and `extra` sets),
-    /// accepting only tickets whose numbers can be made concrete.
-    fn search(&self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
+    /// The conditions of the branches before `before` that may meet `x`, and `extra`.
+    fn sets(&self, x: Node, before: usize, extra: &[Node]) -> Vec<(Node, usize)> {
         let sig = Signature::of(&self.space.mdd, x);
         let mut sets: Vec<(Node, usize)> =
             self.branches[..before].iter().enumerate().filter(|(_, b)| b.sig.may_meet(&sig)).map(|(j, b)| (b.cond, j)).collect();
         sets.extend(extra.iter().map(|n| (*n, usize::MAX)));
+        sets
+    }
+
+    /// Search `x` against the branches before `before` (and `extra` sets),
+    /// accepting only tickets whose numbers can be made concrete.
+    fn search(&self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
+        let sets = self.sets(x, before, extra);
         let space = &self.space;
         let exact = !space.has_opaque();
         let mut accept = |path: &[(u32, u32)]| exact || concretize(space, policy, path).is_some();
@@ -151,6 +160,15 @@ impl Flow {
 
     /// Does branch `i` decide some ticket of `within`?
     pub(crate) fn decides(&mut self, policy: &Policy, i: usize, within: Node) -> Some3 {
+        if let Some(known) = self.decided.get(&(i, within)) {
+            return *known;
+        }
+        let answer = self.decides_uncached(policy, i, within);
+        self.decided.insert((i, within), answer);
+        answer
+    }
+
+    fn decides_uncached(&mut self, policy: &Policy, i: usize, within: Node) -> Some3 {
         let Ok(own) = self.space.mdd.and(self.valid, self.branches[i].cond) else { return Some3::Unknown };
         let Ok(x) = self.space.mdd.and(own, within) else { return Some3::Unknown };
         if x == FALSE {
@@ -169,14 +187,18 @@ impl Flow {
         if x == FALSE {
             return Gap::None;
         }
+        let short = |flow: &Flow, path: &[(u32, u32)]| minimize(&flow.space.mdd, x, &flow.sets(x, flow.branches.len(), excluded), path);
         match self.search(policy, x, self.branches.len(), excluded) {
             Answer::Covered(_) => Gap::None,
             Answer::GaveUp => Gap::Unknown,
-            Answer::Uncovered(path) => match concretize(&self.space, policy, &path) {
-                Some(e) => Gap::Exact(e),
-                None => Gap::Maybe(unverified(&self.space, policy, &path)),
-            },
-            Answer::Unverified(path) => Gap::Maybe(unverified(&self.space, policy, &path)),
+            Answer::Uncovered(path) => {
+                let path = short(self, &path);
+                match concretize(&self.space, policy, &path) {
+                    Some(e) => Gap::Exact(e),
+                    None => Gap::Maybe(unverified(&self.space, policy, &path)),
+                }
+            }
+            Answer::Unverified(path) => Gap::Maybe(unverified(&self.space, policy, &short(self, &path))),
         }
     }
 

@@ -266,8 +266,16 @@ impl Space {
             key: Key::Priority,
             domain: Domain::Enum { names: policy.priorities.iter().map(|p| p.name.clone()).collect(), absent: false },
         });
-        // Enums first: matrices and most rules split on them, and a diagram
-        // is smallest when the variables that split the most come first.
+        // Text atoms first: most rules are gated on a keyword set or a
+        // pattern, and a coverage search that settles atoms first drops
+        // every rule gated on an atom the ticket lacks at once. Then enums,
+        // which matrices and most rules split on, then numbers.
+        for atom in &survey.atoms {
+            vars.push(Var { key: Key::Atom(atom.clone()), domain: Domain::Flag });
+        }
+        for (field, values) in &survey.texts {
+            vars.push(Var { key: Key::Text(*field), domain: Domain::Text { values: values.clone() } });
+        }
         let mut numeric = Vec::new();
         for read in &survey.reads {
             match read_domain(policy, *read, survey.constants.get(read).map(Vec::as_slice).unwrap_or(&[])) {
@@ -276,22 +284,13 @@ impl Space {
                 None => {}
             }
         }
-        for (field, values) in &survey.texts {
-            vars.push(Var { key: Key::Text(*field), domain: Domain::Text { values: values.clone() } });
-        }
         vars.extend(numeric);
-        if !survey.uses_bucket.is_empty() {
-            let regions = regions(&survey.uses_bucket, NumKind::Real, Some((0.0, true)), Some((100.0, false)));
-            vars.push(Var {
-                key: Key::Bucket,
-                domain: Domain::Numeric { regions, kind: NumKind::Real, lower: Some(0.0) },
-            });
-        }
-        for atom in &survey.atoms {
-            vars.push(Var { key: Key::Atom(atom.clone()), domain: Domain::Flag });
-        }
         for key in &survey.opaque {
             vars.push(Var { key: key.clone(), domain: Domain::Flag });
+        }
+        if !survey.uses_bucket.is_empty() {
+            let regions = regions(&survey.uses_bucket, NumKind::Real, Some((0.0, true)), Some((100.0, false)));
+            vars.push(Var { key: Key::Bucket, domain: Domain::Numeric { regions, kind: NumKind::Real, lower: Some(0.0) } });
         }
         let index = vars.iter().enumerate().map(|(i, v)| (v.key.clone(), i as u32)).collect();
         let sizes = vars.iter().map(|v| v.domain.size().max(1)).collect();

@@ -35,7 +35,7 @@ use super::abi::{OUT_BRANCH, OUT_PRIORITY, OUT_PRIORITY_RULE, SLOT_BYTES};
 use super::JitError;
 use crate::ir::{compare, Cond, Program, RawOutcome, Val};
 use crate::syntax::ast::CompareOp;
-use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::condcodes::{CondCode, FloatCC};
 use cranelift_codegen::ir::{types, Block, BlockArg, Function, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -48,6 +48,18 @@ enum PriorityRead {
     /// The level the priority rules chose, as an `f64`.
     Computed(Value),
 }
+
+/// A condition's value: folded at compile time, or an `i8` 0/1 computed without branches.
+#[derive(Clone, Copy)]
+enum Truth {
+    Known(bool),
+    Dynamic(Value),
+}
+
+/// Conditions with at most this many comparisons are evaluated without
+/// branches (`fcmp` results combined with `band`/`bor`), then tested with a
+/// single, well-predicted `brif`; larger ones short-circuit through blocks.
+const BRANCHLESS_LEAVES: usize = usize::MAX;
 
 struct Translator<'a> {
     builder: FunctionBuilder<'a>,
@@ -80,7 +92,7 @@ pub(super) fn translate(
     for (i, priority_rule) in program.priority_rules.iter().enumerate() {
         let hit = t.builder.create_block();
         let next = t.builder.create_block();
-        t.branch_on(&priority_rule.cond, hit, next)?;
+        t.decide_branch(&priority_rule.cond, hit, next)?;
         t.builder.switch_to_block(hit);
         let level_value = t.u32_const(priority_rule.level);
         let rule_value = t.u32_const(index(i)?);
@@ -103,7 +115,7 @@ pub(super) fn translate(
     for (i, b) in program.branches.iter().enumerate() {
         let hit = t.builder.create_block();
         let next = t.builder.create_block();
-        t.branch_on(&b.cond, hit, next)?;
+        t.decide_branch(&b.cond, hit, next)?;
         t.builder.switch_to_block(hit);
         let branch_value = t.u32_const(index(i)?);
         t.builder.ins().jump(exit, &[BlockArg::Value(branch_value)]);
@@ -125,6 +137,70 @@ pub(super) fn translate(
 }
 
 impl Translator<'_> {
+    /// Jump to `then_block` when `cond` holds, else to `else_block`.
+    fn decide_branch(&mut self, cond: &Cond, then_block: Block, else_block: Block) -> Result<(), JitError> {
+        if leaves(cond) > BRANCHLESS_LEAVES {
+            return self.branch_on(cond, then_block, else_block);
+        }
+        match self.truth(cond, false)? {
+            Truth::Known(holds) => {
+                self.builder.ins().jump(if holds { then_block } else { else_block }, &[]);
+            }
+            Truth::Dynamic(holds) => {
+                self.builder.ins().brif(holds, then_block, &[], else_block, &[]);
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of `cond` (of `not cond` when `negate`), without branches.
+    /// `not` is pushed to the comparisons (De Morgan, complemented `FloatCC`).
+    fn truth(&mut self, cond: &Cond, negate: bool) -> Result<Truth, JitError> {
+        match cond {
+            Cond::Const(b) => Ok(Truth::Known(*b != negate)),
+            Cond::Not(inner) => self.truth(inner, !negate),
+            Cond::And(parts) | Cond::Or(parts) => {
+                let conjunction = matches!(cond, Cond::And(_)) != negate;
+                // `false` decides a conjunction, `true` a disjunction.
+                let decisive = !conjunction;
+                let mut values = Vec::with_capacity(parts.len());
+                for part in parts {
+                    match self.truth(part, negate)? {
+                        Truth::Known(b) if b == decisive => return Ok(Truth::Known(decisive)),
+                        Truth::Known(_) => {}
+                        Truth::Dynamic(v) => values.push(v),
+                    }
+                }
+                Ok(self.combine(values, conjunction).map_or(Truth::Known(!decisive), Truth::Dynamic))
+            }
+            Cond::Cmp { lhs, op, rhs } => match (self.known(*lhs), self.known(*rhs)) {
+                (Some(l), Some(r)) => Ok(Truth::Known(compare(l, *op, r) != negate)),
+                _ => {
+                    let l = self.value(*lhs)?;
+                    let r = self.value(*rhs)?;
+                    let cc = if negate { float_cc(*op).complement() } else { float_cc(*op) };
+                    Ok(Truth::Dynamic(self.builder.ins().fcmp(cc, l, r)))
+                }
+            },
+        }
+    }
+
+    /// `band`/`bor` of `values` as a balanced tree (short dependency chains).
+    fn combine(&mut self, mut values: Vec<Value>, conjunction: bool) -> Option<Value> {
+        while values.len() > 1 {
+            let mut next = Vec::with_capacity(values.len().div_ceil(2));
+            for pair in values.chunks(2) {
+                match *pair {
+                    [a, b] => next.push(if conjunction { self.builder.ins().band(a, b) } else { self.builder.ins().bor(a, b) }),
+                    [a] => next.push(a),
+                    _ => {}
+                }
+            }
+            values = next;
+        }
+        values.pop()
+    }
+
     /// Emit code that jumps to `then_block` when `cond` holds and to
     /// `else_block` otherwise, leaving the current block filled. The two
     /// targets are always distinct blocks.
@@ -229,6 +305,15 @@ fn float_cc(op: CompareOp) -> FloatCC {
         CompareOp::Le => FloatCC::LessThanOrEqual,
         CompareOp::Gt => FloatCC::GreaterThan,
         CompareOp::Ge => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+fn leaves(cond: &Cond) -> usize {
+    match cond {
+        Cond::Const(_) => 0,
+        Cond::And(parts) | Cond::Or(parts) => parts.iter().map(leaves).sum(),
+        Cond::Not(inner) => leaves(inner),
+        Cond::Cmp { .. } => 1,
     }
 }
 

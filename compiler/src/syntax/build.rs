@@ -13,9 +13,15 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The pair's span without the whitespace and comments pest swallows
+    /// before an optional part that turned out to be absent: it ends at the
+    /// last token, plus any punctuation literal right after it (`)`).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start() + self.offset, s.end() + self.offset)
+        let mut end = last_token_end(pair).max(s.start());
+        let rest = &s.get_input()[end..s.end()];
+        end += rest.find(|c: char| c.is_whitespace() || c == '#').unwrap_or(rest.len());
+        Span::new(self.file, s.start() + self.offset, end + self.offset)
     }
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
         Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
@@ -39,6 +45,15 @@ impl Ctx {
     }
 }
 
+fn last_token_end(pair: &Pair<'_, Rule>) -> usize {
+    match pair.clone().into_inner().last() {
+        Some(child) => last_token_end(&child),
+        None => pair.as_span().end(),
+    }
+}
+
+/// `\"`, `\\`, `\n` and `\t` are escapes; any other backslash is kept, so
+/// regex patterns like `"\d+"` mean what they say.
 fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
@@ -47,8 +62,12 @@ fn unescape(raw: &str) -> String {
             match chars.next() {
                 Some('n') => out.push('\n'),
                 Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => {}
+                Some(c @ ('"' | '\\')) => out.push(c),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
             }
         } else {
             out.push(c);
