@@ -13,20 +13,22 @@ use std::sync::mpsc;
 /// Bodies larger than this are skipped and answered with an error.
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// What the reader delivers.
+/// What the server's main loop receives: from the reader thread, messages
+/// and malformed input; from the prover thread, finished proofs.
 #[derive(Debug)]
 pub(crate) enum Incoming {
     Message(Message),
     /// A body that is not a JSON-RPC message: answer with this error.
     Malformed { code: i32, message: String, id: serde_json::Value },
+    /// The proofs of the analysis of this root are done (see `prover`).
+    Proved { root: String },
 }
 
-/// Start reading `input` on a thread; messages arrive on the returned channel,
-/// which closes at end of input, after `exit`, or on an IO error.
-pub(crate) fn spawn_reader(input: impl BufRead + Send + 'static) -> io::Result<mpsc::Receiver<Incoming>> {
-    let (sender, receiver) = mpsc::channel();
+/// Start reading `input` on a thread, sending what it reads to `sender`;
+/// stops at end of input, after `exit`, or on an IO error.
+pub(crate) fn spawn_reader(input: impl BufRead + Send + 'static, sender: mpsc::Sender<Incoming>) -> io::Result<()> {
     std::thread::Builder::new().name("routec-lsp-reader".into()).spawn(move || read_loop(input, &sender))?;
-    Ok(receiver)
+    Ok(())
 }
 
 fn read_loop(mut input: impl BufRead, sender: &mpsc::Sender<Incoming>) {
@@ -158,6 +160,7 @@ mod tests {
             .map(|i| match i {
                 Incoming::Message(m) => format!("message {}", serde_json::to_string(&m).unwrap_or_default()),
                 Incoming::Malformed { code, message, id } => format!("error {code} {id}: {message}"),
+                Incoming::Proved { root } => format!("proved {root}"),
             })
             .collect()
     }

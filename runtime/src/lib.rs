@@ -472,11 +472,11 @@ impl Policy {
     }
 }
 
-/// `90` → `1h30m`, `1440` → `1d`.
+/// `90` → `1h30m`, `2400` → `40h`: hours, not days, since "1d" reads like a business day.
 fn format_minutes(minutes: f64) -> String {
     let mut secs = (minutes * 60.0).round() as u64;
     let mut out = String::new();
-    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+    for (unit, size) in [("h", 3_600), ("m", 60), ("s", 1)] {
         if secs >= size {
             out.push_str(&format!("{}{unit}", secs / size));
             secs %= size;

@@ -23,7 +23,7 @@ pub enum AssistKind {
 pub struct Assist {
     pub title: String,
     pub kind: AssistKind,
-    /// Index into the analysis's diagnostics of the one this fixes.
+    /// Index into [`Snapshot::diagnostics`] of the one this fixes.
     pub diagnostic: Option<usize>,
     /// The action an editor may apply without asking (an exact suggestion).
     pub preferred: bool,
@@ -37,7 +37,7 @@ fn overlaps(a: Span, b: Span) -> bool {
 pub(super) fn assists(snap: &Snapshot, file: FileId, range: Span) -> Vec<Assist> {
     let range = Span { file, ..range };
     let mut out = Vec::new();
-    for (i, d) in snap.analysis.diagnostics.iter().enumerate() {
+    for (i, d) in snap.diagnostics().enumerate() {
         let Some(span) = d.span() else { continue };
         if !overlaps(span, range) {
             continue;

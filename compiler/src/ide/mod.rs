@@ -24,6 +24,7 @@ mod index;
 mod lexer;
 mod matrix_rows;
 mod navigate;
+mod pipeline;
 mod rename;
 mod symbols;
 mod tokens;
@@ -37,12 +38,14 @@ pub use folding::{Fold, FoldKind};
 pub use hover::Hover;
 pub use index::{Def, DefKey, DefKind, NameIndex, Ref};
 pub use navigate::Reference;
+pub use pipeline::{analyze_without_proofs, needs_proofs, proofs};
 pub use rename::RenameError;
 pub use symbols::{Symbol, SymbolKind};
 pub use tokens::{SemanticToken, TokenKind, TOKEN_KINDS};
 
 use crate::source::{FileId, Span};
-use crate::Analysis;
+use crate::{Analysis, Diagnostic};
+use std::sync::OnceLock;
 
 /// A replacement of the text in `span` (which names its file).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,17 +55,42 @@ pub struct TextEdit {
 }
 
 /// An analysis together with its name index: what every query reads.
+///
+/// The analysis may come from [`analyze_without_proofs`]; the proofs'
+/// diagnostics are then added later with [`Snapshot::set_proofs`], from
+/// another thread if need be.
 #[derive(Debug)]
 pub struct Snapshot {
     pub analysis: Analysis,
     pub index: NameIndex,
+    proofs: OnceLock<Vec<Diagnostic>>,
 }
 
 impl Snapshot {
     /// Index the names of `analysis`.
     pub fn new(analysis: Analysis) -> Snapshot {
         let index = NameIndex::build(&analysis.asts);
-        Snapshot { analysis, index }
+        Snapshot { analysis, index, proofs: OnceLock::new() }
+    }
+
+    /// Add the proofs' diagnostics (once; later calls are ignored).
+    pub fn set_proofs(&self, diagnostics: Vec<Diagnostic>) {
+        let _ = self.proofs.set(diagnostics);
+    }
+
+    /// Whether the proofs have been added.
+    pub fn has_proofs(&self) -> bool {
+        self.proofs.get().is_some()
+    }
+
+    /// Every diagnostic: the analysis's, then the proofs' added later.
+    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.analysis.diagnostics.iter().chain(self.proofs.get().into_iter().flatten())
+    }
+
+    /// The `i`th of [`Snapshot::diagnostics`].
+    pub fn diagnostic(&self, i: usize) -> Option<&Diagnostic> {
+        self.diagnostics().nth(i)
     }
 
     /// Whether any file of the analysis has a syntax error.

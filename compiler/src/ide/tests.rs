@@ -311,7 +311,7 @@ fn assists(source: &str) -> String {
     let range = Span::new(file, offset, offset);
     let mut out = vec![show_cursor(&snap, file, offset)];
     for a in snap.assists(file, range) {
-        let d = a.diagnostic.map(|i| &snap.analysis.diagnostics[i]);
+        let d = a.diagnostic.and_then(|i| snap.diagnostic(i));
         let fixes = d.map(|d| format!("{}: {}", d.code, d.message)).unwrap_or_default();
         out.push(format!("----- {}{}
 (fixes {fixes})", a.title, if a.preferred { " (preferred)" } else { "" }));
@@ -351,4 +351,26 @@ matrix $0a, b {
 }
 "#;
     insta::assert_snapshot!(assists(source));
+}
+
+#[test]
+fn the_two_step_pipeline_reports_what_analyze_reports() {
+    let sources = [ACME.to_string(), ACME.replace("otherwise -> human_review\n", ""), acme_plus("rule broken when ->\n")];
+    for source in sources {
+        let db = || {
+            let mut db = SourceDb::new();
+            let root = db.add("main.route", source.clone());
+            (db, root)
+        };
+        let (full_db, root) = db();
+        let full = analyze(full_db, root, &crate::NoImports);
+        let (fast_db, root) = db();
+        let fast = super::analyze_without_proofs(fast_db, root, &crate::NoImports);
+        let mut both = fast.diagnostics.clone();
+        both.extend(super::proofs(&fast));
+        let mut expected = full.diagnostics.clone();
+        both.sort_by_key(|d| format!("{d:?}"));
+        expected.sort_by_key(|d| format!("{d:?}"));
+        assert_eq!(both, expected);
+    }
 }

@@ -39,6 +39,7 @@ use cranelift_codegen::ir::condcodes::{CondCode, FloatCC};
 use cranelift_codegen::ir::{types, Block, BlockArg, Function, InstBuilder, MemFlagsData, Value};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use std::collections::HashMap;
 
 /// Where [`Val::Priority`] comes from at the point being translated.
 #[derive(Clone, Copy)]
@@ -57,15 +58,19 @@ enum Truth {
 }
 
 /// Conditions with at most this many comparisons are evaluated without
-/// branches (`fcmp` results combined with `band`/`bor`), then tested with a
-/// single, well-predicted `brif`; larger ones short-circuit through blocks.
-const BRANCHLESS_LEAVES: usize = usize::MAX;
+/// branches (`fcmp` results combined with `band`/`bor`) and tested with one
+/// `brif`; larger `and`/`or`s short-circuit through blocks between parts.
+const BRANCHLESS_LEAVES: usize = 16;
 
 struct Translator<'a> {
     builder: FunctionBuilder<'a>,
     block_ptr: Value,
     slot_count: usize,
     priority: PriorityRead,
+    /// Slot loads and constants of the branch-free condition being emitted:
+    /// all in one Cranelift block, so reusing them is always valid.
+    loaded: HashMap<u32, Value>,
+    constants: HashMap<u64, Value>,
 }
 
 /// Fill `func` (whose signature is already set) with the decision code for `program`.
@@ -83,7 +88,14 @@ pub(super) fn translate(
         [block_ptr, out_ptr] => (*block_ptr, *out_ptr),
         _ => return Err(JitError::Codegen("the decision function must take two parameters".into())),
     };
-    let mut t = Translator { builder, block_ptr, slot_count: program.slot_count(), priority: PriorityRead::Known(0.0) };
+    let mut t = Translator {
+        builder,
+        block_ptr,
+        slot_count: program.slot_count(),
+        priority: PriorityRead::Known(0.0),
+        loaded: HashMap::new(),
+        constants: HashMap::new(),
+    };
 
     // Priority rules: the first that holds chooses the level.
     let decided = t.builder.create_block();
@@ -92,7 +104,7 @@ pub(super) fn translate(
     for (i, priority_rule) in program.priority_rules.iter().enumerate() {
         let hit = t.builder.create_block();
         let next = t.builder.create_block();
-        t.decide_branch(&priority_rule.cond, hit, next)?;
+        t.branch_on(&priority_rule.cond, hit, next)?;
         t.builder.switch_to_block(hit);
         let level_value = t.u32_const(priority_rule.level);
         let rule_value = t.u32_const(index(i)?);
@@ -115,7 +127,7 @@ pub(super) fn translate(
     for (i, b) in program.branches.iter().enumerate() {
         let hit = t.builder.create_block();
         let next = t.builder.create_block();
-        t.decide_branch(&b.cond, hit, next)?;
+        t.branch_on(&b.cond, hit, next)?;
         t.builder.switch_to_block(hit);
         let branch_value = t.u32_const(index(i)?);
         t.builder.ins().jump(exit, &[BlockArg::Value(branch_value)]);
@@ -137,17 +149,43 @@ pub(super) fn translate(
 }
 
 impl Translator<'_> {
-    /// Jump to `then_block` when `cond` holds, else to `else_block`.
-    fn decide_branch(&mut self, cond: &Cond, then_block: Block, else_block: Block) -> Result<(), JitError> {
-        if leaves(cond) > BRANCHLESS_LEAVES {
-            return self.branch_on(cond, then_block, else_block);
-        }
-        match self.truth(cond, false)? {
-            Truth::Known(holds) => {
-                self.builder.ins().jump(if holds { then_block } else { else_block }, &[]);
+    /// Emit code that jumps to `then_block` when `cond` holds and to
+    /// `else_block` otherwise, leaving the current block filled. The two
+    /// targets are always distinct blocks.
+    fn branch_on(&mut self, cond: &Cond, then_block: Block, else_block: Block) -> Result<(), JitError> {
+        if leaves(cond) <= BRANCHLESS_LEAVES {
+            self.loaded.clear();
+            self.constants.clear();
+            match self.truth(cond, false)? {
+                Truth::Known(holds) => {
+                    self.builder.ins().jump(if holds { then_block } else { else_block }, &[]);
+                }
+                Truth::Dynamic(holds) => {
+                    self.builder.ins().brif(holds, then_block, &[], else_block, &[]);
+                }
             }
-            Truth::Dynamic(holds) => {
-                self.builder.ins().brif(holds, then_block, &[], else_block, &[]);
+            return Ok(());
+        }
+        match cond {
+            Cond::Not(inner) => self.branch_on(inner, else_block, then_block)?,
+            Cond::And(parts) | Cond::Or(parts) => {
+                let conjunction = matches!(cond, Cond::And(_));
+                if let Some((last, init)) = parts.split_last() {
+                    for part in init {
+                        let next = self.builder.create_block();
+                        if conjunction {
+                            self.branch_on(part, next, else_block)?;
+                        } else {
+                            self.branch_on(part, then_block, next)?;
+                        }
+                        self.builder.switch_to_block(next);
+                    }
+                    self.branch_on(last, then_block, else_block)?;
+                }
+            }
+            // A comparison or a constant has at most one leaf, so it is handled above.
+            Cond::Cmp { .. } | Cond::Const(_) => {
+                return Err(JitError::Codegen("a single comparison reached the short-circuit path".into()));
             }
         }
         Ok(())
@@ -201,60 +239,6 @@ impl Translator<'_> {
         values.pop()
     }
 
-    /// Emit code that jumps to `then_block` when `cond` holds and to
-    /// `else_block` otherwise, leaving the current block filled. The two
-    /// targets are always distinct blocks.
-    fn branch_on(&mut self, cond: &Cond, then_block: Block, else_block: Block) -> Result<(), JitError> {
-        match cond {
-            Cond::Const(true) => {
-                self.builder.ins().jump(then_block, &[]);
-            }
-            Cond::Const(false) => {
-                self.builder.ins().jump(else_block, &[]);
-            }
-            Cond::Not(inner) => self.branch_on(inner, else_block, then_block)?,
-            Cond::And(parts) => match parts.split_last() {
-                None => {
-                    self.builder.ins().jump(then_block, &[]);
-                }
-                Some((last, init)) => {
-                    for part in init {
-                        let next = self.builder.create_block();
-                        self.branch_on(part, next, else_block)?;
-                        self.builder.switch_to_block(next);
-                    }
-                    self.branch_on(last, then_block, else_block)?;
-                }
-            },
-            Cond::Or(parts) => match parts.split_last() {
-                None => {
-                    self.builder.ins().jump(else_block, &[]);
-                }
-                Some((last, init)) => {
-                    for part in init {
-                        let next = self.builder.create_block();
-                        self.branch_on(part, then_block, next)?;
-                        self.builder.switch_to_block(next);
-                    }
-                    self.branch_on(last, then_block, else_block)?;
-                }
-            },
-            Cond::Cmp { lhs, op, rhs } => match (self.known(*lhs), self.known(*rhs)) {
-                (Some(l), Some(r)) => {
-                    let target = if compare(l, *op, r) { then_block } else { else_block };
-                    self.builder.ins().jump(target, &[]);
-                }
-                _ => {
-                    let l = self.value(*lhs)?;
-                    let r = self.value(*rhs)?;
-                    let holds = self.builder.ins().fcmp(float_cc(*op), l, r);
-                    self.builder.ins().brif(holds, then_block, &[], else_block, &[]);
-                }
-            },
-        }
-        Ok(())
-    }
-
     /// The value of `v` when it does not depend on the block.
     fn known(&self, v: Val) -> Option<f64> {
         match v {
@@ -281,15 +265,25 @@ impl Translator<'_> {
                     .ok()
                     .and_then(|s| s.checked_mul(SLOT_BYTES))
                     .ok_or(JitError::TooLarge { what: "slots", count: self.slot_count, limit: super::MAX_SLOTS })?;
+                if let Some(&loaded) = self.loaded.get(&s) {
+                    return Ok(loaded);
+                }
                 let flags = MemFlagsData::trusted().with_readonly();
-                return Ok(self.builder.ins().load(types::F64, flags, self.block_ptr, offset));
+                let loaded = self.builder.ins().load(types::F64, flags, self.block_ptr, offset);
+                self.loaded.insert(s, loaded);
+                return Ok(loaded);
             }
         }
         if let (Val::Priority, PriorityRead::Computed(level)) = (v, self.priority) {
             return Ok(level);
         }
         let c = self.known(v).unwrap_or(f64::NAN);
-        Ok(self.builder.ins().f64const(c))
+        if let Some(&constant) = self.constants.get(&c.to_bits()) {
+            return Ok(constant);
+        }
+        let constant = self.builder.ins().f64const(c);
+        self.constants.insert(c.to_bits(), constant);
+        Ok(constant)
     }
 
     fn u32_const(&mut self, n: u32) -> Value {

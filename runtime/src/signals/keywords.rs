@@ -53,8 +53,17 @@ impl KeywordMatcher {
     /// Marks in `hits` (one bool per set) every set with a phrase in `text`.
     pub fn scan(&self, text: &str, hits: &mut [bool]) {
         let Some(ac) = &self.automaton else { return };
-        let lowered = normalise_text(text);
-        let bytes = lowered.as_str();
+        thread_local! {
+            static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        BUFFER.with(|buffer| {
+            let mut lowered = buffer.borrow_mut();
+            normalise_text_into(text, &mut lowered);
+            self.scan_normalised(ac, &lowered, hits);
+        });
+    }
+
+    fn scan_normalised(&self, ac: &AhoCorasick, bytes: &str, hits: &mut [bool]) {
         for m in ac.find_overlapping_iter(bytes) {
             if !is_boundary(bytes, m.start(), m.end()) {
                 continue;
@@ -72,10 +81,16 @@ fn normalise(phrase: &str) -> String {
     phrase.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
-/// Lower-case, with runs of whitespace collapsed so phrases match across line breaks.
-fn normalise_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Lower-case, with runs of whitespace collapsed so phrases match across
+/// line breaks. Writes into `out` so scanning allocates nothing per ticket.
+fn normalise_text_into(text: &str, out: &mut String) {
+    out.clear();
     let mut last_space = false;
+    if text.is_ascii() {
+        // Fast path: bytewise, no Unicode case tables.
+        normalise_ascii_into(text, out);
+        return;
+    }
     for c in text.chars() {
         if c.is_whitespace() {
             if !last_space {
@@ -87,7 +102,21 @@ fn normalise_text(text: &str) -> String {
             last_space = false;
         }
     }
-    out
+}
+
+fn normalise_ascii_into(text: &str, out: &mut String) {
+    let mut last_space = false;
+    for &b in text.as_bytes() {
+        if b.is_ascii_whitespace() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.push(b.to_ascii_lowercase() as char);
+            last_space = false;
+        }
+    }
 }
 
 fn is_word_char(c: char) -> bool {

@@ -121,16 +121,18 @@ impl Extractor {
 
     fn classify(&self, policy: &Policy, ticket: &Ticket, hits_by_field: &[Vec<bool>]) -> Signals {
         let mut s = Signals { source: "none", ..Signals::default() };
-        let text: String = self
-            .text_fields
-            .iter()
-            .filter(|f| policy.field(**f).ty == Ty::Text)
-            .filter_map(|f| match &ticket.values[f.index()] {
-                FieldValue::Text(t) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        // Only built when a detector needs it: most tickets from a helpdesk bring their signals.
+        let text = || -> String {
+            self.text_fields
+                .iter()
+                .filter(|f| policy.field(**f).ty == Ty::Text)
+                .filter_map(|f| match &ticket.values[f.index()] {
+                    FieldValue::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         let given = &ticket.signals;
         if given.intent.is_some() || given.confidence.is_some() {
             s.intent = given.intent;
@@ -159,9 +161,13 @@ impl Extractor {
                 .collect();
             s.source = "model";
         }
-        s.sentiment = given.sentiment.unwrap_or_else(|| routec_classifier::sentiment(&text));
+        let mut joined: Option<String> = None;
+        s.sentiment = match given.sentiment {
+            Some(v) => v,
+            None => routec_classifier::sentiment(joined.get_or_insert_with(text)),
+        };
         s.language = given.language.unwrap_or_else(|| {
-            let lang = routec_classifier::detect_language(&text);
+            let lang = routec_classifier::detect_language(joined.get_or_insert_with(text));
             policy.enum_def(policy.language_enum).position(lang).unwrap_or(hir::LANGUAGES.len() as u32 - 1)
         });
         for (fi, f) in self.text_fields.iter().enumerate() {
