@@ -63,3 +63,32 @@ fn decisions_are_deterministic() {
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert_eq!(a.stdout, b.stdout);
 }
+
+/// The JIT and the interpreter give byte-identical decisions, traces
+/// included, on every decision fixture and on every example's tickets.
+#[test]
+fn jit_and_interpreter_agree_on_every_fixture() {
+    let mut commands: Vec<String> = crate::harness::files("tests/decisions", "args")
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|l| l.trim().replace(" --explain", ""))
+        .filter(|l| l.starts_with("route "))
+        .collect();
+    for example in ["examples/saas-b2b", "examples/it-helpdesk"] {
+        for now in ["2026-11-24T10:30:00-05:00", "2026-11-29T03:00:00-05:00", "2026-12-25T12:00:00Z"] {
+            commands.push(format!("route {example}/policy.route {example}/tickets.jsonl --now {now}"));
+        }
+    }
+    for line in commands {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let mut interp = args.clone();
+        interp.extend(["--engine", "interp"]);
+        let mut jit = args.clone();
+        jit.extend(["--engine", "jit"]);
+        let a = harness::run(&interp, None);
+        let b = harness::run(&jit, None);
+        assert_eq!(a.code, b.code, "{line}");
+        assert!(!a.stdout.is_empty(), "{line} routed nothing");
+        assert_eq!(a.stdout, b.stdout, "engines disagree on `{line}`");
+    }
+}

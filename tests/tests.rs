@@ -8,5 +8,6 @@ mod cli;
 mod decisions;
 mod fmt;
 mod harness;
+mod lsp;
 mod parser_props;
 mod tidy;

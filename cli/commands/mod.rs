@@ -15,11 +15,13 @@ pub mod train;
 pub enum EngineArg {
     /// The reference interpreter.
     Interp,
+    /// Native code from Cranelift (the default).
+    Jit,
 }
 
 impl EngineArg {
     pub fn all() -> Vec<EngineArg> {
-        vec![EngineArg::Interp]
+        vec![EngineArg::Interp, EngineArg::Jit]
     }
 }
 
@@ -27,6 +29,7 @@ impl From<EngineArg> for routec_runtime::EngineKind {
     fn from(e: EngineArg) -> routec_runtime::EngineKind {
         match e {
             EngineArg::Interp => routec_runtime::EngineKind::Interpreter,
+            EngineArg::Jit => routec_runtime::EngineKind::Jit,
         }
     }
 }

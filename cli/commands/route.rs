@@ -26,6 +26,9 @@ pub struct RouteArgs {
     /// Print throughput to standard error at the end.
     #[arg(long)]
     pub stats: bool,
+    /// The engine that decides (both give identical decisions).
+    #[arg(long, value_enum, default_value = "jit")]
+    pub engine: crate::commands::EngineArg,
 }
 
 pub fn load_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
@@ -63,8 +66,12 @@ pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, Stri
 }
 
 pub fn run(args: &RouteArgs) -> ExitCode {
-    let policy = match load_policy(&args.policy) {
-        Ok(p) => p,
+    let policy = match load_policy(&args.policy).map(|p| p.with_engine(args.engine.into())) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
         Err(code) => return code,
     };
     let ctx = match parse_context(args.now.as_deref(), &args.load) {

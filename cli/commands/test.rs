@@ -13,6 +13,9 @@ pub struct TestArgs {
     /// Never colour the output.
     #[arg(long)]
     pub no_color: bool,
+    /// The engine that decides (both give identical decisions).
+    #[arg(long, value_enum, default_value = "jit")]
+    pub engine: crate::commands::EngineArg,
 }
 
 pub fn run(args: &TestArgs) -> ExitCode {
@@ -21,8 +24,13 @@ pub fn run(args: &TestArgs) -> ExitCode {
     let mut failed = 0;
     let mut broken = false;
     for path in &args.files {
-        let policy = match Policy::load(path) {
-            Ok(p) => p,
+        let policy = match Policy::load(path).map(|p| p.with_engine(args.engine.into())) {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                eprintln!("error: {e}");
+                broken = true;
+                continue;
+            }
             Err(PolicyError::Compile(analysis)) => {
                 for d in analysis.diagnostics.iter().filter(|d| d.is_error()) {
                     eprint!("{}", render::human::render(&analysis.db, d, color));

@@ -27,7 +27,8 @@ fn main() {
         std::process::exit(1);
     }
     let with_analysis = std::env::args().any(|a| a == "--with-analysis");
-    println!("compile time, generated policy with 1,000 rules (median of {COMPILE_RUNS} runs)");
+    let clock = if thread_cpu_time().is_some() { "on-CPU time of this thread" } else { "wall time" };
+    println!("compile time, generated policy with 1,000 rules (median of {COMPILE_RUNS} runs, {clock})");
     println!("  front end = parse + names/types + lowering to IR (no analyses); jit = JitPolicy::compile");
     let source = generated_policy(1000);
     let mut generated = None;
@@ -39,14 +40,14 @@ fn main() {
         let mut code_size = 0;
         let mut slots = 0;
         for _ in 0..COMPILE_RUNS {
-            let start = Instant::now();
+            let start = Stopwatch::start();
             let program = front_end("generated.route", &source, &NoImports);
-            let lowered = Instant::now();
+            let lowered = start.elapsed();
             let policy = JitPolicy::compile_with(&program, &options).unwrap_or_else(|e| fail(&e.to_string()));
-            let done = Instant::now();
-            front.push(lowered - start);
+            let done = start.elapsed();
+            front.push(lowered);
             back.push(done - lowered);
-            total.push(done - start);
+            total.push(done);
             code_size = policy.code_size();
             slots = program.slot_count();
             generated = Some(program);
@@ -62,7 +63,7 @@ fn main() {
         );
     }
     if with_analysis {
-        let start = Instant::now();
+        let start = Stopwatch::start();
         let mut db = SourceDb::new();
         let root = db.add("generated.route", source.clone());
         let analysis = routec_compiler::analyze(db, root, &NoImports);
@@ -75,14 +76,16 @@ fn main() {
         println!("  (the analyses are not included; `-- --with-analysis` times `routec_compiler::analyze` once)");
     }
 
-    println!("\nns per decision, {BLOCKS} precomputed blocks (median of {DECIDE_RUNS} runs)");
+    println!("\nns per decision, {BLOCKS} precomputed blocks (median of {DECIDE_RUNS} runs, {clock})");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut programs: Vec<(String, Program)> = Vec::new();
     for name in ["saas-b2b", "it-helpdesk"] {
         let dir = examples.join(name);
         let path = dir.join("policy.route");
         match std::fs::read_to_string(&path) {
-            Ok(text) => programs.push((name.to_string(), front_end(&path.display().to_string(), &text, &Files { dir }))),
+            Ok(text) => {
+                programs.push((name.to_string(), front_end(&path.display().to_string(), &text, &Files { dir })))
+            }
             Err(e) => eprintln!("skipping {}: {e}", path.display()),
         }
     }
@@ -90,18 +93,19 @@ fn main() {
         programs.push(("generated-1000".to_string(), program));
     }
     for (name, program) in &programs {
-      for kind in [BlockKind::TicketLike, BlockKind::Random] {
-        let blocks = blocks(program, BLOCKS, kind);
-        for opt_level in [OptLevel::None, OptLevel::Speed] {
-            let jit = JitPolicy::compile_with(program, &JitOptions { opt_level }).unwrap_or_else(|e| fail(&e.to_string()));
-            for block in &blocks {
-                if jit.decide(block) != interp::decide(program, block) {
-                    fail(&format!("{name}: the engines disagree on {block:?}"));
+        for kind in [BlockKind::TicketLike, BlockKind::Random] {
+            let blocks = blocks(program, BLOCKS, kind);
+            for opt_level in [OptLevel::None, OptLevel::Speed] {
+                let jit = JitPolicy::compile_with(program, &JitOptions { opt_level })
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                for block in &blocks {
+                    if jit.decide(block) != interp::decide(program, block) {
+                        fail(&format!("{name}: the engines disagree on {block:?}"));
+                    }
                 }
-            }
-            let jit_ns = ns_per_decision(&blocks, |b| jit.decide(b));
-            let interp_ns = ns_per_decision(&blocks, |b| interp::decide(program, b));
-            println!(
+                let jit_ns = ns_per_decision(&blocks, |b| jit.decide(b));
+                let interp_ns = ns_per_decision(&blocks, |b| interp::decide(program, b));
+                println!(
                 "  {name:<15} {:<11} opt_level {:<5}  jit {jit_ns:>7.1} ns  interp {interp_ns:>8.1} ns  speed-up {:>5.1}x  ({} slots, {} branches)",
                 format!("{kind:?}"),
                 format!("{opt_level:?}").to_lowercase(),
@@ -109,8 +113,8 @@ fn main() {
                 program.slot_count(),
                 program.branches.len(),
             );
+            }
         }
-      }
     }
 }
 
@@ -133,9 +137,9 @@ fn ns_per_decision<R: std::fmt::Debug>(blocks: &[Vec<f64>], decide: impl Fn(&[f6
         black_box(decide(black_box(block)));
     }
     for _ in 0..DECIDE_RUNS {
-        let start = Instant::now();
+        let start = Stopwatch::start();
         let mut reps = 0usize;
-        while start.elapsed() < Duration::from_millis(20) {
+        while start.wall.elapsed() < Duration::from_millis(20) {
             for block in blocks {
                 black_box(decide(black_box(block)));
             }
@@ -144,6 +148,32 @@ fn ns_per_decision<R: std::fmt::Debug>(blocks: &[Vec<f64>], decide: impl Fn(&[f6
         runs.push(start.elapsed() / u32::try_from(reps * blocks.len()).unwrap_or(u32::MAX));
     }
     median(&mut runs).as_secs_f64() * 1e9
+}
+
+/// Times an interval by the on-CPU time of this thread (from
+/// `/proc/thread-self/schedstat`), so that other processes competing for the
+/// machine's cores do not inflate the figures; wall time where that file is missing.
+struct Stopwatch {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch { wall: Instant::now(), cpu: thread_cpu_time() }
+    }
+
+    fn elapsed(&self) -> Duration {
+        match (self.cpu, thread_cpu_time()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
 }
 
 fn median(values: &mut [Duration]) -> Duration {
@@ -229,7 +259,11 @@ fn blocks(program: &Program, count: usize, kind: BlockKind) -> Vec<Vec<f64>> {
                     match (kind, source) {
                         (BlockKind::Random, _) => from_pool,
                         (_, SlotSource::Keywords { .. } | SlotSource::Regex { .. } | SlotSource::StringTest { .. }) => {
-                            if r % 10 == 0 { 1.0 } else { 0.0 }
+                            if r % 10 == 0 {
+                                1.0
+                            } else {
+                                0.0
+                            }
                         }
                         (_, SlotSource::Bucket) => (r % 10_000) as f64 / 100.0,
                         _ => from_pool,
@@ -294,7 +328,9 @@ priority {
             2 => format!("intent in [billing, technical] and customer.seats >= {} and not customer.vip", i % 200),
             3 => format!("channel == chat and waiting > {}m or priority == P1", 5 + i % 120),
             4 => format!("page starts_with \"/p{i}\" and confidence < threshold"),
-            _ => format!("(customer.tier in [pro, enterprise] or ai_turns > {}) and sentiment < -0.{}", i % 7, 1 + i % 9),
+            _ => {
+                format!("(customer.tier in [pro, enterprise] or ai_turns > {}) and sentiment < -0.{}", i % 7, 1 + i % 9)
+            }
         };
         let rollout = if i % 7 == 0 { " rollout 25%" } else { "" };
         let _ = writeln!(s, "rule r{i} when {cond} -> t{}{rollout}", i % 20);

@@ -1,9 +1,9 @@
 //! Differential tests: the Cranelift JIT must decide exactly as the
 //! reference interpreter does, on every program and every signal block.
 //!
-//! - `random_programs_agree`: random IR programs (nested and/or/not, slot,
-//!   constant and `priority` reads, slots past the block) over NaN-heavy
-//!   blocks;
+//! - `random_programs_agree`: random IR programs (nested and/or/not, small
+//!   and wide conditions, slot, constant and `priority` reads, slots past
+//!   the block) over NaN-heavy blocks;
 //! - `random_policies_agree`: random well-typed `.route` policies covering
 //!   every construct, compiled by the real front end and lowered, over
 //!   blocks drawn from the constants the program compares against;
@@ -79,28 +79,48 @@ fn cond(slots: u32) -> impl Strategy<Value = Cond> {
     })
 }
 
+/// A rule's condition: usually small (evaluated without branches by the
+/// JIT), sometimes wide enough to take the JIT's short-circuit path.
+fn rule_cond(slots: u32) -> impl Strategy<Value = Cond> {
+    let wide =
+        (prop::collection::vec(cond(slots), 6..24), any::<bool>(), any::<bool>()).prop_map(|(parts, and, not)| {
+            let wide = if and { Cond::And(parts) } else { Cond::Or(parts) };
+            if not {
+                Cond::Not(Box::new(wide))
+            } else {
+                wide
+            }
+        });
+    prop_oneof![4 => cond(slots), 1 => wide]
+}
+
 fn slot_value() -> impl Strategy<Value = f64> {
     prop_oneof![3 => Just(f64::NAN), 5 => prop::sample::select(CONSTS)]
 }
 
 fn program_and_blocks() -> impl Strategy<Value = (Program, Vec<Vec<f64>>)> {
     (0u32..6).prop_flat_map(|slots| {
-        let priority_rules = prop::collection::vec((0u32..4, cond(slots)), 0..5);
-        let branches = prop::collection::vec(cond(slots), 0..8);
+        let priority_rules = prop::collection::vec((0u32..4, rule_cond(slots)), 0..5);
+        let branches = prop::collection::vec(rule_cond(slots), 0..8);
         let blocks = prop::collection::vec(prop::collection::vec(slot_value(), slots as usize), 1..16);
-        (priority_rules, 0u32..4, branches, blocks).prop_map(move |(priority_rules, default_priority, branches, blocks)| {
-            let program = Program {
-                slots: (0..slots).map(|i| SlotSource::Field(FieldId(i))).collect(),
-                priority_rules: priority_rules.into_iter().map(|(level, cond)| PriorityBranch { level, cond }).collect(),
-                default_priority,
-                branches: branches
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, cond)| Branch { stage: Stage::Rule, source: i as u32, cond })
-                    .collect(),
-            };
-            (program, blocks)
-        })
+        (priority_rules, 0u32..4, branches, blocks).prop_map(
+            move |(priority_rules, default_priority, branches, blocks)| {
+                let program = Program {
+                    slots: (0..slots).map(|i| SlotSource::Field(FieldId(i))).collect(),
+                    priority_rules: priority_rules
+                        .into_iter()
+                        .map(|(level, cond)| PriorityBranch { level, cond })
+                        .collect(),
+                    default_priority,
+                    branches: branches
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, cond)| Branch { stage: Stage::Rule, source: i as u32, cond })
+                        .collect(),
+                };
+                (program, blocks)
+            },
+        )
     })
 }
 
@@ -221,23 +241,64 @@ enum TextScope {
 enum Expr {
     Lit(bool),
     /// `x == a`, `x != a`, `x in [..]`, `x not in [..]`
-    Enum { dim: EnumDim, values: Vec<usize>, form: u8 },
+    Enum {
+        dim: EnumDim,
+        values: Vec<usize>,
+        form: u8,
+    },
     /// `b`, `b == true`, `b != false`, `b in [..]`
-    Bool { dim: BoolDim, value: bool, form: u8 },
+    Bool {
+        dim: BoolDim,
+        value: bool,
+        form: u8,
+    },
     /// `n OP lit` or `lit OP n`
-    Num { field: NumField, op: usize, seed: i32, literal_left: bool },
+    Num {
+        field: NumField,
+        op: usize,
+        seed: i32,
+        literal_left: bool,
+    },
     /// `ai_turns in [..]`
-    NumIn { field: NumField, seeds: Vec<i32>, negated: bool },
+    NumIn {
+        field: NumField,
+        seeds: Vec<i32>,
+        negated: bool,
+    },
     /// `customer.health OP customer.seats`, `confidence OP threshold`
-    NumPath { pair: u8, op: usize },
-    Duration { op: usize, minutes: u32 },
-    Time { op: usize, day: u8 },
-    Has { scope: TextScope, set: u8 },
-    Matches { field: u8, named: bool },
+    NumPath {
+        pair: u8,
+        op: usize,
+    },
+    Duration {
+        op: usize,
+        minutes: u32,
+    },
+    Time {
+        op: usize,
+        day: u8,
+    },
+    Has {
+        scope: TextScope,
+        set: u8,
+    },
+    Matches {
+        field: u8,
+        named: bool,
+    },
     /// starts_with / ends_with / contains / == / != on a string or text field
-    StrTest { field: u8, test: u8, value: u8 },
-    StrIn { values: Vec<u8>, negated: bool },
-    ListContains { value: u8 },
+    StrTest {
+        field: u8,
+        test: u8,
+        value: u8,
+    },
+    StrIn {
+        values: Vec<u8>,
+        negated: bool,
+    },
+    ListContains {
+        value: u8,
+    },
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -360,7 +421,8 @@ impl Expr {
 }
 
 fn expr(allow_priority: bool) -> impl Strategy<Value = Expr> {
-    let dims: Vec<EnumDim> = EnumDim::ALL.iter().copied().filter(|d| allow_priority || *d != EnumDim::Priority).collect();
+    let dims: Vec<EnumDim> =
+        EnumDim::ALL.iter().copied().filter(|d| allow_priority || *d != EnumDim::Priority).collect();
     let bool_dim = prop::sample::select(vec![BoolDim::Vip, BoolDim::AtRisk]);
     let num_field = prop::sample::select(vec![
         NumField::Health,
@@ -423,7 +485,12 @@ impl Outcome {
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
-    (any::<usize>(), prop::option::weighted(0.3, any::<usize>()), prop::option::weighted(0.3, (any::<u8>(), any::<bool>())), prop::bool::weighted(0.1))
+    (
+        any::<usize>(),
+        prop::option::weighted(0.3, any::<usize>()),
+        prop::option::weighted(0.3, (any::<u8>(), any::<bool>())),
+        prop::bool::weighted(0.1),
+    )
         .prop_map(|(dest, priority, rollout, shadow)| Outcome { dest, priority, rollout, shadow })
 }
 
@@ -557,7 +624,8 @@ impl PolicyDecl {
                                 Dim::Enum(e) => e.values(n),
                                 Dim::Bool(_) => vec!["true".to_string(), "false".to_string()],
                             };
-                            let mut values: Vec<String> = picks.iter().map(|&p| names[p % names.len()].clone()).collect();
+                            let mut values: Vec<String> =
+                                picks.iter().map(|&p| names[p % names.len()].clone()).collect();
                             values.dedup();
                             out.push_str(&values.join(" | "));
                         }
@@ -578,7 +646,8 @@ impl PolicyDecl {
 }
 
 fn policy() -> impl Strategy<Value = PolicyDecl> {
-    let priority_block = prop::option::weighted(0.7, (prop::collection::vec((any::<usize>(), expr(false)), 0..4), any::<usize>()));
+    let priority_block =
+        prop::option::weighted(0.7, (prop::collection::vec((any::<usize>(), expr(false)), 0..4), any::<usize>()));
     let routed = || prop::collection::vec((expr(true), outcome()), 0..4);
     (
         prop::option::weighted(0.5, 1usize..=4),
@@ -744,7 +813,13 @@ fn example_policies_agree() {
             }
             let want = interp::decide(&program, &block);
             let got = jit.decide(&block);
-            assert_eq!(got, want, "{}\n--- program (IR) ---\n{program}--- block ---\n{}", policy.display(), show_block(&block));
+            assert_eq!(
+                got,
+                want,
+                "{}\n--- program (IR) ---\n{program}--- block ---\n{}",
+                policy.display(),
+                show_block(&block)
+            );
         }
         checked += 1;
     }

@@ -1,12 +1,14 @@
 //! Latency of the language server on a generated 5,000-line policy: time
-//! from `didChange` to the `publishDiagnostics` for that version, and the
-//! round trip of `hover` and `completion`.
+//! from `didChange` to the first `publishDiagnostics` for that version
+//! (syntax, names and types), to the second one (with the analysis proofs,
+//! computed on the server's prover thread), and the round trip of `hover`
+//! and `completion`.
 //!
 //! The server runs in this process on in-memory pipes and speaks the same
 //! JSON-RPC an editor does. Run it optimised:
 //!
 //! ```text
-//! cargo run --release -p routec-lsp --example latency [-- LINES]
+//! cargo run --release -p routec-lsp --example latency [-- LINES [DEBOUNCE_MS]]
 //! ```
 
 use serde_json::{json, Value};
@@ -15,19 +17,26 @@ use std::time::{Duration, Instant};
 
 /// Edits, hovers and completions timed.
 const ROUNDS: usize = 30;
+/// Edits timed until the proofs are published.
+const PROOF_ROUNDS: usize = 3;
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let target_lines: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
+    let debounce_ms: u64 =
+        std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(routec_lsp::DEFAULT_DEBOUNCE.as_millis() as u64);
     let policy = generate(target_lines);
     let lines = policy.lines().count();
 
-    // The analysis alone, for reference.
+    // The two steps of the analysis alone, for reference.
     let started = Instant::now();
     let mut db = routec_compiler::SourceDb::new();
     let root = db.add("/bench/policy.route", policy.clone());
-    let analysis = routec_compiler::analyze(db, root, &routec_compiler::NoImports);
-    let analyze_time = started.elapsed();
-    let findings = analysis.diagnostics.len();
+    let analysis = routec_compiler::ide::analyze_without_proofs(db, root, &routec_compiler::NoImports);
+    let check_time = started.elapsed();
+    let started = Instant::now();
+    let proofs = routec_compiler::ide::proofs(&analysis);
+    let proof_time = started.elapsed();
+    let findings = analysis.diagnostics.len() + proofs.len();
 
     let (server_in, mut to_server) = std::io::pipe()?;
     let (from_server, server_out) = std::io::pipe()?;
@@ -36,21 +45,22 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     });
     let mut client = Client { out: &mut to_server, input: BufReader::new(from_server), next_id: 0 };
 
-    client.request("initialize", json!({ "capabilities": {} }))?;
+    client
+        .request("initialize", json!({ "capabilities": {}, "initializationOptions": { "debounceMs": debounce_ms } }))?;
     client.notify("initialized", json!({}))?;
     let uri = "file:///bench/policy.route";
     client.notify(
         "textDocument/didOpen",
         json!({ "textDocument": { "uri": uri, "languageId": "route", "version": 1, "text": policy } }),
     )?;
-    client.wait_diagnostics(1)?;
+    client.wait_diagnostics(1, 1)?;
 
     // didChange → publishDiagnostics: flip one character of a tag string back and forth.
     let (tag_line, tag_col) = position_of(&policy, "tag \"t0\"").map(|(l, c)| (l, c + 6)).unwrap_or((0, 0));
-    let mut change_times = Vec::new();
-    for round in 0..ROUNDS {
-        let version = round as i64 + 2;
-        let text = if round % 2 == 0 { "1" } else { "0" };
+    let mut version = 1;
+    let mut edit = |client: &mut Client<'_, _>, publishes: usize| -> std::io::Result<Duration> {
+        version += 1;
+        let text = if version % 2 == 0 { "1" } else { "0" };
         let started = Instant::now();
         client.notify(
             "textDocument/didChange",
@@ -63,17 +73,29 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 }],
             }),
         )?;
-        client.wait_diagnostics(version)?;
-        change_times.push(started.elapsed());
+        client.wait_diagnostics(version, publishes)?;
+        Ok(started.elapsed())
+    };
+    let mut change_times = Vec::new();
+    for _ in 0..ROUNDS {
+        change_times.push(edit(&mut client, 1)?);
+    }
+    let mut proof_times = Vec::new();
+    for _ in 0..PROOF_ROUNDS {
+        proof_times.push(edit(&mut client, 2)?);
     }
 
     let (dest_line, dest_col) = position_of(&policy, "-> team_3\n").map(|(l, c)| (l, c + 5)).unwrap_or((0, 0));
-    let hover_times = client.time(ROUNDS, "textDocument/hover", || {
-        json!({ "textDocument": { "uri": uri }, "position": { "line": dest_line, "character": dest_col } })
-    })?;
-    let completion_times = client.time(ROUNDS, "textDocument/completion", || {
-        json!({ "textDocument": { "uri": uri }, "position": { "line": dest_line, "character": dest_col - 3 } })
-    })?;
+    let hover_times = client.time(
+        ROUNDS,
+        "textDocument/hover",
+        || json!({ "textDocument": { "uri": uri }, "position": { "line": dest_line, "character": dest_col } }),
+    )?;
+    let completion_times = client.time(
+        ROUNDS,
+        "textDocument/completion",
+        || json!({ "textDocument": { "uri": uri }, "position": { "line": dest_line, "character": dest_col - 3 } }),
+    )?;
 
     client.request("shutdown", Value::Null)?;
     client.notify("exit", Value::Null)?;
@@ -82,14 +104,15 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let _ = server.join();
 
     println!("policy: {lines} lines, {} bytes, {findings} findings", policy.len());
-    println!("analyze (in process, once):        {:>8.2} ms", ms(analyze_time));
+    println!("in process, once: names and types {:.2} ms, proofs {:.2} ms", ms(check_time), ms(proof_time));
     println!(
-        "didChange -> publishDiagnostics:    {}  (debounce {} ms included)",
+        "didChange -> diagnostics (names, types):  {}  (debounce {} ms included)",
         summary(&mut change_times),
-        routec_lsp::DEFAULT_DEBOUNCE.as_millis()
+        debounce_ms
     );
-    println!("hover round trip:                   {}", summary(&mut hover_times.clone()));
-    println!("completion round trip:              {}", summary(&mut completion_times.clone()));
+    println!("didChange -> diagnostics with proofs:     {}", summary(&mut proof_times));
+    println!("hover round trip:                         {}", summary(&mut hover_times.clone()));
+    println!("completion round trip:                    {}", summary(&mut completion_times.clone()));
     Ok(())
 }
 
@@ -159,13 +182,16 @@ impl<R: Read> Client<'_, R> {
         }
     }
 
-    fn wait_diagnostics(&mut self, version: i64) -> std::io::Result<()> {
-        loop {
+    /// Wait for the `n`th publication of diagnostics for `version`.
+    fn wait_diagnostics(&mut self, version: i64, n: usize) -> std::io::Result<()> {
+        let mut seen = 0;
+        while seen < n {
             let m = self.read()?;
             if m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == json!(version) {
-                return Ok(());
+                seen += 1;
             }
         }
+        Ok(())
     }
 
     fn time(&mut self, n: usize, method: &str, params: impl Fn() -> Value) -> std::io::Result<Vec<Duration>> {

@@ -1,13 +1,14 @@
 //! The routec language server: LSP over stdio on top of the compiler.
 //!
 //! This is the only crate that knows LSP and JSON-RPC. It keeps the open
-//! documents ([`world`]), calls `routec_compiler::analyze` and the
-//! compiler's `ide` queries, and converts their byte offsets to positions
-//! with UTF-16 columns ([`convert`]). It never re-implements a pass.
+//! documents (`world`), runs the compiler's analysis and its `ide`
+//! queries, and converts their byte offsets to positions with UTF-16
+//! columns (`convert`). It never re-implements a pass.
 //!
-//! - [`transport`] frames JSON-RPC and survives malformed input;
-//! - [`server`] runs the handshake, the debounce and the dispatch;
-//! - [`handlers`] answer requests, one module per group of features.
+//! - `transport` frames JSON-RPC and survives malformed input;
+//! - `server` runs the handshake, the debounce and the dispatch;
+//! - `prover` runs the analysis proofs on their own thread;
+//! - `handlers` answer requests, one module per group of features.
 //!
 //! Start it with [`run_stdio`] (what `routec lsp` does) or [`run`] with any
 //! byte streams (what tests and the latency benchmark do).
@@ -17,6 +18,7 @@ mod convert;
 mod handlers;
 mod overlay;
 mod paths;
+mod prover;
 mod server;
 mod shift;
 mod transport;

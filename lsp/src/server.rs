@@ -5,20 +5,22 @@
 //! a short timer; when no message arrives before it fires, the affected
 //! policies are analysed and their diagnostics published. A request first
 //! brings the world up to date, so it is never answered from stale text.
-//! A panic inside a handler or an analysis becomes an `InternalError`
-//! answer (or a log line) and the server goes on.
+//! The proofs of each analysis run on the prover thread; their diagnostics
+//! are published a second time when they arrive. A panic inside a handler
+//! or an analysis becomes an `InternalError` answer (or a log line) and the
+//! server goes on.
 
 use crate::handlers::{self, LspError, INTERNAL_ERROR};
 use crate::transport::{self, Incoming};
 use crate::world::{Publish, World};
-use crate::{capabilities, paths, Options};
+use crate::{capabilities, paths, prover, Options};
 use lsp_server::{Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use serde_json::Value;
 use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 const SERVER_NOT_INITIALIZED: i32 = -32002;
@@ -43,6 +45,7 @@ enum State {
 struct Server<W: Write> {
     out: W,
     world: World,
+    prover: mpsc::Sender<prover::Job>,
     state: State,
     debounce: Duration,
     deadline: Option<Instant>,
@@ -50,10 +53,12 @@ struct Server<W: Write> {
 
 /// Serve one client: read from `input`, write to `output`, until `exit`.
 pub(crate) fn serve(input: impl BufRead + Send + 'static, output: impl Write, options: Options) -> io::Result<Exit> {
-    let receiver = transport::spawn_reader(input)?;
+    let (sender, receiver) = mpsc::channel();
+    transport::spawn_reader(input, sender.clone())?;
     let mut server = Server {
         out: output,
         world: World::new(options.fallback),
+        prover: prover::spawn(sender)?,
         state: State::Uninitialized,
         debounce: options.debounce,
         deadline: None,
@@ -83,6 +88,11 @@ pub(crate) fn serve(input: impl BufRead + Send + 'static, output: impl Write, op
             Incoming::Message(Message::Notification(n)) => server.notification(n)?,
             // We send no requests, so there is nothing to match a response to.
             Incoming::Message(Message::Response(_)) => {}
+            Incoming::Proved { root } => {
+                for p in server.world.proved(&root) {
+                    server.publish(p)?;
+                }
+            }
         }
     }
 }
@@ -114,9 +124,10 @@ impl<W: Write> Server<W> {
                 id,
                 Err(LspError { code: SERVER_NOT_INITIALIZED, message: "the server is not initialized".into() }),
             ),
-            (_, "initialize") => {
-                self.reply(id, Err(LspError { code: INVALID_REQUEST, message: "the server is already initialized".into() }))
-            }
+            (_, "initialize") => self.reply(
+                id,
+                Err(LspError { code: INVALID_REQUEST, message: "the server is already initialized".into() }),
+            ),
             (State::ShuttingDown, _) => {
                 self.reply(id, Err(LspError { code: INVALID_REQUEST, message: "the server is shutting down".into() }))
             }
@@ -140,16 +151,15 @@ impl<W: Write> Server<W> {
     fn initialize(&mut self, params: Value) -> Result<Value, LspError> {
         let params: lsp::InitializeParams = serde_json::from_value(params)
             .map_err(|e| LspError::invalid_params(format!("invalid initialize parameters: {e}")))?;
-        if let Some(ms) = params.initialization_options.as_ref().and_then(|o| o.get("debounceMs")).and_then(Value::as_u64)
-        {
+        let options = params.initialization_options.as_ref();
+        if let Some(ms) = options.and_then(|o| o.get("debounceMs")).and_then(Value::as_u64) {
             self.debounce = Duration::from_millis(ms);
         }
-        let mut folders: Vec<PathBuf> = params
-            .workspace_folders
-            .iter()
-            .flatten()
-            .map(|f| PathBuf::from(paths::uri_to_name(&f.uri)))
-            .collect();
+        if let Some(sync) = options.and_then(|o| o.get("syncProofs")).and_then(Value::as_bool) {
+            self.world.sync_proofs = sync;
+        }
+        let mut folders: Vec<PathBuf> =
+            params.workspace_folders.iter().flatten().map(|f| PathBuf::from(paths::uri_to_name(&f.uri))).collect();
         #[expect(deprecated, reason = "older clients send only `rootUri`")]
         if let (true, Some(root)) = (folders.is_empty(), params.root_uri.as_ref()) {
             folders.push(PathBuf::from(paths::uri_to_name(root)));
@@ -208,9 +218,13 @@ impl<W: Write> Server<W> {
         self.deadline = None;
         let world = &mut self.world;
         match catch_unwind(AssertUnwindSafe(|| world.flush())) {
-            Ok(publishes) => {
-                for p in publishes {
+            Ok(flushed) => {
+                for p in flushed.publishes {
                     self.publish(p)?;
+                }
+                for job in flushed.jobs {
+                    // The prover only stops when the server does.
+                    let _ = self.prover.send(job);
                 }
                 Ok(())
             }

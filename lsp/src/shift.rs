@@ -44,12 +44,12 @@ impl Shift {
     }
 
     /// Where an offset of the old text is in the new one.
-    pub(crate) fn to_new(&self, old: usize) -> Option<usize> {
+    pub(crate) fn to_new(self, old: usize) -> Option<usize> {
         map(old, self.prefix, self.old_len - self.suffix, self.new_len - self.suffix)
     }
 
     /// Where an offset of the new text is in the old one.
-    pub(crate) fn to_old(&self, new: usize) -> Option<usize> {
+    pub(crate) fn to_old(self, new: usize) -> Option<usize> {
         map(new, self.prefix, self.new_len - self.suffix, self.old_len - self.suffix)
     }
 }

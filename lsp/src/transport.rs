@@ -19,9 +19,15 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 pub(crate) enum Incoming {
     Message(Message),
     /// A body that is not a JSON-RPC message: answer with this error.
-    Malformed { code: i32, message: String, id: serde_json::Value },
+    Malformed {
+        code: i32,
+        message: String,
+        id: serde_json::Value,
+    },
     /// The proofs of the analysis of this root are done (see `prover`).
-    Proved { root: String },
+    Proved {
+        root: String,
+    },
 }
 
 /// Start reading `input` on a thread, sending what it reads to `sender`;

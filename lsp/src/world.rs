@@ -13,7 +13,9 @@
 //! syntax errors; requests about a document whose current text does not
 //! parse are answered from the latter, with offsets mapped through a
 //! [`Shift`]. Changes mark documents dirty; [`World::flush`] re-analyses
-//! the owners of dirty documents and of every analysis that includes them.
+//! the owners of dirty documents and of every analysis that includes them,
+//! without the proofs, and hands the analyses to the prover; when the proofs
+//! of the current analysis arrive, [`World::proved`] publishes again.
 
 use crate::convert::{self, Locate};
 use crate::overlay::{Overlay, MAX_ANALYSED_BYTES};
@@ -21,9 +23,9 @@ use crate::paths;
 use crate::shift::Shift;
 use lsp_types as lsp;
 use lsp_types::Uri;
-use routec_compiler::ide::Snapshot;
+use routec_compiler::ide::{self, Snapshot};
 use routec_compiler::source::LineIndex;
-use routec_compiler::{analyze, FileId, Loader, NoImports, SourceDb, Span};
+use routec_compiler::{FileId, Loader, NoImports, SourceDb, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,6 +56,12 @@ struct Root {
     last_good: Option<Arc<Snapshot>>,
 }
 
+/// What a flush produced: diagnostics to send, analyses to prove.
+pub(crate) struct Flushed {
+    pub publishes: Vec<Publish>,
+    pub jobs: Vec<crate::prover::Job>,
+}
+
 /// Diagnostics to send for one document.
 pub(crate) struct Publish {
     pub uri: Uri,
@@ -70,6 +78,9 @@ pub(crate) struct World {
     workspace_files: Vec<String>,
     dirty: BTreeSet<String>,
     fallback: Box<dyn Loader>,
+    /// Run the proofs during [`World::flush`] instead of on the prover
+    /// thread, so every change is published once, complete.
+    pub sync_proofs: bool,
     /// Single-file analyses of workspace files nothing open includes, by
     /// name, with a hash of their text (for workspace symbols).
     symbol_cache: HashMap<String, (u64, Arc<Snapshot>)>,
@@ -85,6 +96,7 @@ impl World {
             workspace_files: Vec::new(),
             dirty: BTreeSet::new(),
             fallback,
+            sync_proofs: false,
             symbol_cache: HashMap::new(),
         }
     }
@@ -168,15 +180,17 @@ impl World {
         let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         entries.sort();
         for path in entries {
-            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with('.') || n == "target" || n == "node_modules"
-            });
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.') || n == "target" || n == "node_modules");
             if hidden {
                 continue;
             }
             if path.is_dir() {
                 self.scan_dir(&path, depth - 1);
-            } else if path.extension().is_some_and(|e| e == "route") && self.workspace_files.len() < MAX_WORKSPACE_FILES {
+            } else if path.extension().is_some_and(|e| e == "route") && self.workspace_files.len() < MAX_WORKSPACE_FILES
+            {
                 let name = paths::normalise(&path);
                 if self.workspace_files.contains(&name) {
                     continue;
@@ -197,7 +211,9 @@ impl World {
         if let Some((root, _)) = open {
             return Some(root.clone());
         }
-        self.importers.get(name).and_then(|s| s.iter().next().cloned())
+        // A scanned importer counts while it is open or still on disk.
+        let importers = self.importers.get(name)?;
+        importers.iter().find(|i| self.docs.contains_key(*i) || Path::new(i).is_file()).cloned()
     }
 
     /// The policy `name` is analysed as part of.
@@ -246,25 +262,31 @@ impl World {
         let mut db = SourceDb::new();
         let id = db.add(root, text);
         let overlay = Overlay { docs: &self.docs, fallback: &*self.fallback };
-        Arc::new(Snapshot::new(analyze(db, id, &overlay)))
+        Arc::new(Snapshot::new(ide::analyze_without_proofs(db, id, &overlay)))
     }
 
-    fn analyse(&mut self, root: &str) {
-        let Some(text) = self.root_text(root) else { return };
+    /// Analyse `root` (without the proofs); the snapshot if it needs proofs.
+    fn analyse(&mut self, root: &str) -> Option<Arc<Snapshot>> {
+        let text = self.root_text(root)?;
         let snap = self.analyse_text(root, &text);
         let good = !snap.has_syntax_errors();
         let entry = self.roots.entry(root.to_string());
         let state = entry.or_insert_with(|| Root { current: snap.clone(), last_good: None });
         state.current = snap.clone();
         if good {
-            state.last_good = Some(snap);
+            state.last_good = Some(snap.clone());
         }
+        if self.sync_proofs {
+            snap.set_proofs(ide::proofs(&snap.analysis));
+            return None;
+        }
+        ide::needs_proofs(&snap.analysis).then_some(snap)
     }
 
     /// Re-analyse what the dirty documents affect; the diagnostics to publish.
-    pub(crate) fn flush(&mut self) -> Vec<Publish> {
+    pub(crate) fn flush(&mut self) -> Flushed {
         if self.dirty.is_empty() {
-            return Vec::new();
+            return Flushed { publishes: Vec::new(), jobs: Vec::new() };
         }
         let dirty = std::mem::take(&mut self.dirty);
         let mut targets = BTreeSet::new();
@@ -277,11 +299,12 @@ impl World {
             }
         }
         let mut analysed = BTreeSet::new();
+        let mut jobs = Vec::new();
         // An analysis can change owners (a new import); analyse the new ones too.
         for _ in 0..4 {
             for t in &targets {
                 if analysed.insert(t.clone()) {
-                    self.analyse(t);
+                    jobs.extend(self.analyse(t).map(|snap| (t.clone(), snap)));
                 }
             }
             targets = self
@@ -296,9 +319,25 @@ impl World {
         }
         let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
         self.roots.retain(|r, _| owners.contains(r));
+        jobs.retain(|(root, _)| self.roots.contains_key(root));
         let names: Vec<String> =
             self.docs.keys().filter(|n| dirty.contains(*n) || analysed.contains(&self.owner(n))).cloned().collect();
-        names.iter().filter_map(|n| self.diagnostics(n)).collect()
+        Flushed { publishes: names.iter().filter_map(|n| self.diagnostics(n)).collect(), jobs }
+    }
+
+    /// The proofs of some analysis of `root` are done: if it is the current
+    /// one, the diagnostics of its documents, now complete.
+    pub(crate) fn proved(&self, root: &str) -> Vec<Publish> {
+        let Some(state) = self.roots.get(root).filter(|r| r.current.has_proofs()) else { return Vec::new() };
+        let names: Vec<&String> = self
+            .docs
+            .keys()
+            .filter(|n| {
+                self.owner(n) == root
+                    && state.current.file_id(n).is_some_and(|f| *state.current.text(f) == *self.docs[*n].text)
+            })
+            .collect();
+        names.into_iter().filter_map(|n| self.diagnostics(n)).collect()
     }
 
     fn diagnostics(&self, name: &str) -> Option<Publish> {
@@ -313,9 +352,7 @@ impl World {
         let Some(file) = snap.file_id(name) else { return publish(Vec::new()) };
         let locator = Locator { world: self, snap, shifted: None };
         let diagnostics = snap
-            .analysis
-            .diagnostics
-            .iter()
+            .diagnostics()
             .filter_map(|d| {
                 let span = d.span().unwrap_or(Span::new(snap.analysis.root, 0, 0));
                 if span.file != file {
@@ -393,7 +430,7 @@ impl World {
             let snap = cached.unwrap_or_else(|| {
                 let mut db = SourceDb::new();
                 let id = db.add(name.clone(), text);
-                let snap = Arc::new(Snapshot::new(analyze(db, id, &NoImports)));
+                let snap = Arc::new(Snapshot::new(ide::analyze_without_proofs(db, id, &NoImports)));
                 self.symbol_cache.insert(name.clone(), (hash, snap.clone()));
                 snap
             });

@@ -57,11 +57,13 @@ impl Context {
     }
 }
 
-/// Which engine decides.
+/// Which engine decides. Both return identical decisions; the JIT is faster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum EngineKind {
-    /// The reference interpreter.
+    /// Native code generated with Cranelift (the default where the host is supported).
     #[default]
+    Jit,
+    /// The reference interpreter.
     Interpreter,
 }
 
@@ -105,6 +107,8 @@ pub struct Policy {
     branch_info: Vec<BranchInfo>,
     hash: String,
     engine: EngineKind,
+    /// Present when `engine` is `Jit`.
+    jit: Option<routec_compiler::jit::JitPolicy>,
 }
 
 impl Policy {
@@ -199,11 +203,33 @@ impl Policy {
                 }
             })
             .collect();
-        Policy { compiled, extractor, hours, priority_info, branch_info, hash, engine: EngineKind::default() }
+        let mut policy =
+            Policy { compiled, extractor, hours, priority_info, branch_info, hash, engine: EngineKind::Interpreter, jit: None };
+        // The JIT is the default; where it cannot run (no Cranelift backend for
+        // the host, or a policy past its limits) the interpreter decides.
+        if routec_compiler::jit::host_supported() {
+            if let Ok(jit) = routec_compiler::jit::JitPolicy::compile(&policy.compiled.program) {
+                policy.jit = Some(jit);
+                policy.engine = EngineKind::Jit;
+            }
+        }
+        policy
     }
 
     /// Choose the engine that decides.
     pub fn with_engine(mut self, engine: EngineKind) -> Result<Policy, EngineError> {
+        match engine {
+            EngineKind::Interpreter => self.jit = None,
+            EngineKind::Jit if self.jit.is_none() => {
+                if !routec_compiler::jit::host_supported() {
+                    return Err(EngineError::Jit("Cranelift has no backend for this machine".into()));
+                }
+                let jit = routec_compiler::jit::JitPolicy::compile(&self.compiled.program)
+                    .map_err(|e| EngineError::Jit(e.to_string()))?;
+                self.jit = Some(jit);
+            }
+            EngineKind::Jit => {}
+        }
         self.engine = engine;
         Ok(self)
     }
@@ -254,14 +280,17 @@ impl Policy {
     /// Run the decision logic alone over a filled signal block.
     pub fn decide(&self, block: &[f64]) -> RawOutcome {
         let program = &self.compiled.program;
-        match self.engine {
-            // The block comes from `signal_block`, which always writes one value per slot.
-            EngineKind::Interpreter => routec_compiler::interp::decide(program, block).unwrap_or(RawOutcome {
-                priority: program.default_priority,
-                priority_rule: RawOutcome::NONE,
-                branch: RawOutcome::NONE,
-            }),
-        }
+        let decided = match &self.jit {
+            Some(jit) => jit.decide(block),
+            None => routec_compiler::interp::decide(program, block),
+        };
+        // The block comes from `signal_block`, which always writes one value
+        // per slot; a wrong-sized block from an embedder decides nothing.
+        decided.unwrap_or(RawOutcome {
+            priority: program.default_priority,
+            priority_rule: RawOutcome::NONE,
+            branch: RawOutcome::NONE,
+        })
     }
 
     /// Route one ticket. Deterministic for the same ticket, policy and context.

@@ -19,11 +19,14 @@
 //! The search is capped by a work budget (sets visited); past it the
 //! answer is "gave up".
 
-use super::mdd::{Mdd, Node, FALSE, TRUE};
-use std::collections::HashMap;
+use super::mdd::{FastMap, FastSet, Mdd, Node, FALSE, TRUE};
 
 /// Sets visited by one search before it gives up.
-pub(crate) const BUDGET: usize = 2_000_000;
+pub(crate) const BUDGET: usize = 50_000;
+/// Candidate tickets `accept` may refuse before a search gives up.
+const MAX_REFUSED: usize = 4;
+/// Sets visited by one `extend` before it gives up.
+const EXTEND_BUDGET: usize = 20_000;
 
 /// The answer to one coverage question.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,10 +50,10 @@ pub(crate) struct Signature(Vec<(u32, u64)>);
 
 impl Signature {
     pub(crate) fn of(mdd: &Mdd, node: Node) -> Signature {
-        let mut must: HashMap<Node, Vec<u32>> = HashMap::new();
+        let mut must: FastMap<Node, Vec<u32>> = FastMap::default();
         let required = required_vars(mdd, node, &mut must);
         let mut masks: Vec<(u32, u64)> = required.iter().filter(|v| mdd.size(**v) <= 64).map(|v| (*v, 0u64)).collect();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FastSet::default();
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             let Some(var) = mdd.var_of(n) else { continue };
@@ -68,6 +71,11 @@ impl Signature {
             stack.extend(kids.iter().copied().filter(|&k| k != FALSE));
         }
         Signature(masks)
+    }
+
+    /// A text atom every ticket of the set must have true (its "gate"), if any.
+    pub(crate) fn gate(&self, atoms: &[bool]) -> Option<u32> {
+        self.0.iter().find(|(v, mask)| atoms[*v as usize] && *mask == 0b10).map(|(v, _)| *v)
     }
 
     /// False only if no ticket can be in both sets.
@@ -92,7 +100,7 @@ impl Signature {
 }
 
 /// The variables every path from `node` to TRUE tests, sorted.
-fn required_vars(mdd: &Mdd, node: Node, memo: &mut HashMap<Node, Vec<u32>>) -> Vec<u32> {
+fn required_vars(mdd: &Mdd, node: Node, memo: &mut FastMap<Node, Vec<u32>>) -> Vec<u32> {
     let Some(var) = mdd.var_of(node) else { return Vec::new() };
     if let Some(r) = memo.get(&node) {
         return r.clone();
@@ -123,9 +131,53 @@ pub(crate) fn contains(mdd: &Mdd, mut node: Node, values: &[u32]) -> bool {
     node == TRUE
 }
 
-/// Find a ticket of `x` that is in none of `sets` and that `accept` takes.
-/// `sets` are (node, index) pairs; indices come back in `Covered`.
-pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut dyn FnMut(&[(u32, u32)]) -> bool) -> Answer {
+/// Try a few whole tickets of `x` against `sets`: one in none of them that
+/// `accept` takes, or `None`. Variables the path leaves open are set to
+/// their first, last or middle value (atoms, flagged in `atoms`, to false):
+/// conditions tend to test one end of a range, so one of the three usually
+/// escapes them.
+pub(crate) fn probe(
+    mdd: &Mdd,
+    x: Node,
+    sets: &[(Node, usize)],
+    atoms: &[bool],
+    accept: &mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
+) -> Option<Vec<(u32, u32)>> {
+    if x == FALSE {
+        return None;
+    }
+    let paths = probes(mdd, x);
+    for variant in 0..3u32 {
+        for path in &paths {
+            let mut values = vec![0u32; mdd.var_count()];
+            for (var, v) in values.iter_mut().enumerate() {
+                let size = mdd.size(var as u32);
+                if !atoms[var] {
+                    *v = match variant {
+                        0 => 0,
+                        1 => size - 1,
+                        _ => size / 2,
+                    };
+                }
+            }
+            for &(var, value) in path {
+                values[var as usize] = value;
+            }
+            if sets.iter().any(|(n, _)| contains(mdd, *n, &values)) {
+                continue;
+            }
+            let whole: Vec<(u32, u32)> = values.iter().enumerate().map(|(v, x)| (v as u32, *x)).collect();
+            if let Some(taken) = accept(&whole) {
+                return Some(taken);
+            }
+        }
+    }
+    None
+}
+
+/// Find a ticket of `x` that is in none of `sets` and that `accept` takes,
+/// by search. `sets` are (node, index) pairs; indices come back in `Covered`.
+pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>) -> Answer {
     if x == FALSE {
         return Answer::Covered(Vec::new());
     }
@@ -133,18 +185,7 @@ pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut
     if let Some(j) = list.iter().filter(|(n, _)| *n == TRUE).map(|(_, j)| *j).min() {
         return Answer::Covered(vec![j]);
     }
-    let mut refused = None;
-    for path in probes(mdd, x) {
-        let values = complete(mdd, &path);
-        if list.iter().all(|(n, _)| !contains(mdd, *n, &values)) {
-            let whole: Vec<(u32, u32)> = values.iter().enumerate().map(|(v, x)| (v as u32, *x)).collect();
-            if accept(&whole) {
-                return Answer::Uncovered(whole);
-            }
-            refused.get_or_insert(whole);
-        }
-    }
-    let mut search = Search { mdd, work: 0, culprits: Vec::new(), accept, refused };
+    let mut search = Search { mdd, work: 0, culprits: Vec::new(), accept, refused: None, n_refused: 0 };
     let mut path = Vec::new();
     match search.go(x, list, &mut path) {
         Step::Found(p) => Answer::Uncovered(p),
@@ -175,12 +216,57 @@ fn probes(mdd: &Mdd, x: Node) -> Vec<Vec<(u32, u32)>> {
 /// A whole ticket from a path: every other variable at value 0, which for
 /// atoms means "the keyword set does not match", the value conditions test
 /// least.
-fn complete(mdd: &Mdd, path: &[(u32, u32)]) -> Vec<u32> {
+pub(crate) fn complete(mdd: &Mdd, path: &[(u32, u32)]) -> Vec<u32> {
     let mut values = vec![0u32; mdd.var_count()];
     for &(var, value) in path {
         values[var as usize] = value;
     }
     values
+}
+
+/// Turn a ticket that is in some of `sets` into one that is in none by
+/// choosing new values for the variables `free` allows (text atoms the
+/// question ignores), keeping every other value: a search over the free
+/// variables only, through the sets the fixed values leave. `None` if no
+/// choice works (or the search is too long).
+pub(crate) fn extend(mdd: &Mdd, sets: &[(Node, usize)], values: &mut [u32], free: &[bool]) -> Option<()> {
+    // Only sets that hold the ticket for some choice of the free variables matter.
+    let list: Vec<Node> = sets.iter().map(|(n, _)| *n).filter(|n| reachable_with(mdd, *n, values, free)).collect();
+    let mut work = 0;
+    extend_rec(mdd, list, values, free, &mut work).then_some(())
+}
+
+/// Whether some choice of the `free` variables puts the ticket `values` in `node`.
+fn reachable_with(mdd: &Mdd, node: Node, values: &[u32], free: &[bool]) -> bool {
+    match mdd.var_of(node) {
+        None => node == TRUE,
+        Some(var) if free[var as usize] => mdd.kids(node).iter().any(|k| reachable_with(mdd, *k, values, free)),
+        Some(var) => reachable_with(mdd, mdd.kids(node)[values[var as usize] as usize], values, free),
+    }
+}
+
+fn extend_rec(mdd: &Mdd, list: Vec<Node>, values: &mut [u32], free: &[bool], work: &mut usize) -> bool {
+    *work += list.len() + 1;
+    if *work > EXTEND_BUDGET || list.contains(&TRUE) {
+        return false;
+    }
+    let list: Vec<Node> = list.into_iter().filter(|n| *n != FALSE).collect();
+    let Some(var) = list.iter().filter_map(|n| mdd.var_of(*n)).min() else { return true };
+    let current = values[var as usize];
+    let choices: Vec<u32> = if free[var as usize] {
+        std::iter::once(current).chain((0..mdd.size(var)).filter(|v| *v != current)).collect()
+    } else {
+        vec![current]
+    };
+    for value in choices {
+        let rest: Vec<Node> = list.iter().map(|&n| if mdd.var_of(n) == Some(var) { mdd.kids(n)[value as usize] } else { n }).collect();
+        values[var as usize] = value;
+        if extend_rec(mdd, rest, values, free, work) {
+            return true;
+        }
+    }
+    values[var as usize] = current;
+    false
 }
 
 /// Drop variables from a witness path that do not matter: any value keeps
@@ -210,8 +296,9 @@ struct Search<'a> {
     mdd: &'a Mdd,
     work: usize,
     culprits: Vec<usize>,
-    accept: &'a mut dyn FnMut(&[(u32, u32)]) -> bool,
+    accept: &'a mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
     refused: Option<Vec<(u32, u32)>>,
+    n_refused: usize,
 }
 
 enum Step {
@@ -256,12 +343,27 @@ impl Search<'_> {
         }
         // Fewest sets left first: the likeliest place for an uncovered ticket.
         groups.sort_by_key(|(value, _, rest)| (rest.len(), *value));
+        let mut covered: Vec<u32> = Vec::new();
         for (value, xv, rest) in groups {
+            // Covered for value `a` implies covered for `b` when the tickets
+            // left are the same and no set holds fewer of them under `b`,
+            // e.g. a keyword atom the set to cover ignores: the sets gated
+            // on it only grow when it is true.
+            let dominated = covered.iter().any(|&a| {
+                self.cofactor(x, var, a) == xv
+                    && list.iter().all(|&(n, _)| {
+                        let (na, nb) = (self.cofactor(n, var, a), self.cofactor(n, var, value));
+                        na == FALSE || na == nb || nb == TRUE
+                    })
+            });
+            if dominated {
+                continue;
+            }
             path.push((var, value));
             let step = self.go(xv, rest, path);
             path.pop();
             match step {
-                Step::Covered => {}
+                Step::Covered => covered.push(value),
                 other => return other,
             }
         }
@@ -290,10 +392,14 @@ impl Search<'_> {
         for rest in candidates {
             let mut full = path.to_vec();
             full.extend(rest);
-            if (self.accept)(&full) {
-                return Step::Found(full);
+            if let Some(taken) = (self.accept)(&full) {
+                return Step::Found(taken);
             }
             self.refused.get_or_insert(full);
+            self.n_refused += 1;
+            if self.n_refused > MAX_REFUSED {
+                return Step::GaveUp;
+            }
         }
         Step::Covered
     }

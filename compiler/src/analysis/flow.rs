@@ -14,7 +14,7 @@
 //! whose search runs out of budget is answered "gave up", and nothing is
 //! claimed about it.
 
-use super::cover::{minimize, uncovered, Answer, Signature};
+use super::cover::{complete, contains, extend, minimize, probe, uncovered, Answer, Signature};
 use super::example::{concretize, unverified, Example};
 use super::mdd::{Node, FALSE, TRUE};
 use super::space::Space;
@@ -53,6 +53,8 @@ pub(crate) struct Branch {
     /// Its condition with its rollout.
     pub cond: Node,
     sig: Signature,
+    /// A text atom every ticket it matches must have (see `Flow::relevant`).
+    gate: Option<u32>,
     pub status: Status,
     /// For a shadowed branch: the earlier branches that take its tickets.
     pub culprits: Vec<At>,
@@ -75,6 +77,11 @@ pub(crate) struct Flow {
     pub space: Space,
     /// Answers of `decides`, by branch and set.
     decided: HashMap<(usize, Node), Some3>,
+    /// Per variable, whether it is a text atom.
+    atoms: Vec<bool>,
+    /// Branches by gate atom, and those without one, in order.
+    gated: HashMap<u32, Vec<usize>>,
+    ungated: Vec<usize>,
     /// The tickets with the priority the priority rules give them.
     pub valid: Node,
     pub branches: Vec<Branch>,
@@ -93,12 +100,27 @@ impl Flow {
     pub(crate) fn new(policy: &Policy) -> Flow {
         let mut space = Space::new(policy);
         let valid = space.priority_constraint(policy).unwrap_or(FALSE);
-        let mut flow = Flow { space, decided: HashMap::new(), valid, branches: Vec::new(), gap: Gap::Unknown };
+        let atoms = space.atom_flags();
+        let mut flow = Flow {
+            space,
+            decided: HashMap::new(),
+            atoms,
+            gated: HashMap::new(),
+            ungated: Vec::new(),
+            valid,
+            branches: Vec::new(),
+            gap: Gap::Unknown,
+        };
         for at in branch_order(policy) {
             let cond = flow.condition(policy, at);
             let sig = cond.map(|c| Signature::of(&flow.space.mdd, c)).unwrap_or_default();
-            flow.branches.push(Branch { at, cond: cond.unwrap_or(FALSE), sig, status: Status::GaveUp, culprits: Vec::new() });
-            let i = flow.branches.len() - 1;
+            let gate = sig.gate(&flow.atoms);
+            let i = flow.branches.len();
+            match gate {
+                Some(a) => flow.gated.entry(a).or_default().push(i),
+                None => flow.ungated.push(i),
+            }
+            flow.branches.push(Branch { at, cond: cond.unwrap_or(FALSE), sig, gate, status: Status::GaveUp, culprits: Vec::new() });
             if cond.is_some() && valid != FALSE {
                 flow.branches[i].status = flow.status(policy, i);
             }
@@ -148,13 +170,66 @@ impl Flow {
         sets
     }
 
+    /// The sets among `sets(x, before, extra)` that can hold a ticket of `x`
+    /// whose atoms outside `support` are all false: every branch gated on
+    /// such an atom drops out.
+    fn relevant(&self, x: Node, before: usize, extra: &[Node], support: &[bool]) -> Vec<(Node, usize)> {
+        let sig = Signature::of(&self.space.mdd, x);
+        let mut picked: Vec<usize> = self.ungated.iter().copied().take_while(|j| *j < before).collect();
+        for (atom, list) in &self.gated {
+            if support[*atom as usize] {
+                picked.extend(list.iter().copied().take_while(|j| *j < before));
+            }
+        }
+        picked.sort_unstable();
+        let mut sets: Vec<(Node, usize)> =
+            picked.into_iter().filter(|j| self.branches[*j].sig.may_meet(&sig)).map(|j| (self.branches[j].cond, j)).collect();
+        sets.extend(extra.iter().map(|n| (*n, usize::MAX)));
+        sets
+    }
+
     /// Search `x` against the branches before `before` (and `extra` sets),
     /// accepting only tickets whose numbers can be made concrete.
-    fn search(&self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
+    fn search(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
+        let support = self.space.mdd.support(x);
+        let near = self.relevant(x, before, extra, &support);
+        {
+            let space = &self.space;
+            let exact = !space.has_opaque();
+            let mut accept = |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
+            if let Some(found) = probe(&space.mdd, x, &near, &self.atoms, &mut accept) {
+                return Answer::Uncovered(found);
+            }
+        }
         let sets = self.sets(x, before, extra);
+        // Cut every set down to the tickets it holds whatever the text atoms
+        // `x` does not test: rules gated on a keyword `x` ignores drop out,
+        // and so do rules that need a keyword to be absent. A proof of
+        // coverage by the cut sets is a proof; a ticket the cut sets miss is
+        // a candidate, kept if it (with those atoms false) misses the real sets.
+        let drop: Vec<bool> = support.iter().enumerate().map(|(v, s)| !s && self.atoms[v]).collect();
+        let nodes: Vec<Node> = near.iter().map(|(n, _)| *n).collect();
+        if let Ok(cut) = self.space.mdd.forall_many(&nodes, &drop) {
+            let narrow: Vec<(Node, usize)> = cut.into_iter().zip(&near).filter(|(n, _)| *n != FALSE).map(|(n, (_, j))| (n, *j)).collect();
+            let space = &self.space;
+            let exact = !space.has_opaque();
+            let mut accept = |path: &[(u32, u32)]| {
+                let mut values = complete(&space.mdd, path);
+                // With every dropped atom false only the near sets can hold it.
+                if near.iter().any(|(n, _)| contains(&space.mdd, *n, &values)) {
+                    extend(&space.mdd, &sets, &mut values, &drop)?;
+                }
+                let whole: Vec<(u32, u32)> = values.iter().enumerate().map(|(v, x)| (v as u32, *x)).collect();
+                (exact || concretize(space, policy, &whole).is_some()).then_some(whole)
+            };
+            match uncovered(&space.mdd, x, &narrow, &mut accept) {
+                answer @ (Answer::Covered(_) | Answer::Uncovered(_)) => return answer,
+                Answer::Unverified(_) | Answer::GaveUp => {}
+            }
+        }
         let space = &self.space;
         let exact = !space.has_opaque();
-        let mut accept = |path: &[(u32, u32)]| exact || concretize(space, policy, path).is_some();
+        let mut accept = |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
         uncovered(&space.mdd, x, &sets, &mut accept)
     }
 
@@ -188,7 +263,8 @@ impl Flow {
             return Gap::None;
         }
         let short = |flow: &Flow, path: &[(u32, u32)]| minimize(&flow.space.mdd, x, &flow.sets(x, flow.branches.len(), excluded), path);
-        match self.search(policy, x, self.branches.len(), excluded) {
+        let before = self.branches.len();
+        match self.search(policy, x, before, excluded) {
             Answer::Covered(_) => Gap::None,
             Answer::GaveUp => Gap::Unknown,
             Answer::Uncovered(path) => {
@@ -205,15 +281,15 @@ impl Flow {
     /// Destinations that tickets with final priority `priority` and in
     /// `within` can be routed to (fallbacks aside), each with the first
     /// branch that sends them there. A branch's `priority` clause overrides
-    /// the computed priority. Branches that may or may not decide such
-    /// tickets count.
+    /// the computed priority. Branches that may decide such tickets, or
+    /// that the analysis gave up on, count.
     pub(crate) fn routed(&mut self, policy: &Policy, priority: u32, within: Node) -> Vec<(usize, At)> {
         let Ok(is_priority) = self.space.priority_is(priority) else { return Vec::new() };
         let Ok(computed) = self.space.mdd.and(is_priority, within) else { return Vec::new() };
         let mut out: Vec<(usize, At)> = Vec::new();
         for i in 0..self.branches.len() {
             let (at, status) = (self.branches[i].at, self.branches[i].status);
-            if !matches!(status, Status::Reachable | Status::Unknown) {
+            if !matches!(status, Status::Reachable | Status::Unknown | Status::GaveUp) {
                 continue;
             }
             let Some(outcome) = outcome(policy, at) else { continue };

@@ -12,7 +12,39 @@
 //! `max_nodes` nodes, so a pathological policy makes the analyses give up
 //! (and say so) instead of eating the machine.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hasher for node ids and small keys: the memo tables are hit
+/// millions of times and hold no attacker-controlled keys.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = mix(self.0, *b as u64);
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.0 = mix(self.0, n as u64);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = mix(self.0, n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = mix(self.0, n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = mix(self.0, n as u64);
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub(crate) type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 
 /// A node id. `FALSE` and `TRUE` are the terminals.
 pub(crate) type Node = u32;
@@ -45,9 +77,9 @@ pub(crate) struct Mdd {
     first_kid: Vec<u32>,
     next_in_bucket: Vec<u32>,
     kids: Vec<Node>,
-    buckets: HashMap<u64, Node>,
-    ops: HashMap<(Op, Node, Node), Node>,
-    tests: HashMap<(bool, Node, Node), bool>,
+    buckets: FastMap<u64, Node>,
+    ops: FastMap<(Op, Node, Node), Node>,
+    tests: FastMap<(bool, Node, Node), bool>,
     max_nodes: usize,
 }
 
@@ -66,9 +98,9 @@ impl Mdd {
             first_kid: vec![0, 0],
             next_in_bucket: vec![NO_NEXT, NO_NEXT],
             kids: Vec::new(),
-            buckets: HashMap::new(),
-            ops: HashMap::new(),
-            tests: HashMap::new(),
+            buckets: FastMap::default(),
+            ops: FastMap::default(),
+            tests: FastMap::default(),
             max_nodes,
         }
     }
@@ -276,11 +308,11 @@ impl Mdd {
 
     /// The tickets of `node` whose `var` is `value`, with `var` made irrelevant.
     pub(crate) fn restrict(&mut self, node: Node, var: u32, value: u32) -> Res<Node> {
-        let mut memo = HashMap::new();
+        let mut memo = FastMap::default();
         self.restrict_rec(node, var, value, &mut memo)
     }
 
-    fn restrict_rec(&mut self, node: Node, var: u32, value: u32, memo: &mut HashMap<Node, Node>) -> Res<Node> {
+    fn restrict_rec(&mut self, node: Node, var: u32, value: u32, memo: &mut FastMap<Node, Node>) -> Res<Node> {
         let level = self.level(node);
         if level == TERMINAL || level > var {
             return Ok(node);
@@ -304,11 +336,11 @@ impl Mdd {
     /// Project out the variables for which `drop` is true: the tickets that
     /// agree with some ticket of `node` on every kept variable.
     pub(crate) fn exists(&mut self, node: Node, drop: &[bool]) -> Res<Node> {
-        let mut memo = HashMap::new();
+        let mut memo = FastMap::default();
         self.exists_rec(node, drop, &mut memo)
     }
 
-    fn exists_rec(&mut self, node: Node, drop: &[bool], memo: &mut HashMap<Node, Node>) -> Res<Node> {
+    fn exists_rec(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {
         let level = self.level(node);
         if level == TERMINAL {
             return Ok(node);
@@ -338,9 +370,68 @@ impl Mdd {
         Ok(r)
     }
 
+    /// Universally project out the variables for which `drop` is true: the
+    /// tickets that are in each set whatever values those variables take.
+    /// One memo serves all `nodes`.
+    pub(crate) fn forall_many(&mut self, nodes: &[Node], drop: &[bool]) -> Res<Vec<Node>> {
+        let mut memo = FastMap::default();
+        nodes.iter().map(|&n| self.forall_rec(n, drop, &mut memo)).collect()
+    }
+
+    fn forall_rec(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {
+        let level = self.level(node);
+        if level == TERMINAL {
+            return Ok(node);
+        }
+        if let Some(&r) = memo.get(&node) {
+            return Ok(r);
+        }
+        let kids: Vec<Node> = self.kids_of(node).to_vec();
+        // A dropped variable with a FALSE child: no ticket is in the set for every value.
+        if drop[level as usize] && kids.contains(&FALSE) {
+            memo.insert(node, FALSE);
+            return Ok(FALSE);
+        }
+        let r = if drop[level as usize] {
+            let mut acc = TRUE;
+            for k in kids {
+                let part = self.forall_rec(k, drop, memo)?;
+                acc = self.and(acc, part)?;
+                if acc == FALSE {
+                    break;
+                }
+            }
+            acc
+        } else {
+            let mut out = Vec::with_capacity(kids.len());
+            for k in kids {
+                out.push(self.forall_rec(k, drop, memo)?);
+            }
+            self.mk(level, &out)?
+        };
+        memo.insert(node, r);
+        Ok(r)
+    }
+
+    /// The variables `node` tests, as flags by variable.
+    pub(crate) fn support(&self, node: Node) -> Vec<bool> {
+        let mut out = vec![false; self.sizes.len()];
+        let mut seen = FastSet::default();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            let level = self.level(n);
+            if level == TERMINAL || !seen.insert(n) {
+                continue;
+            }
+            out[level as usize] = true;
+            stack.extend_from_slice(self.kids_of(n));
+        }
+        out
+    }
+
     /// Whether `node` tests any variable for which `pred` holds.
     pub(crate) fn depends_on(&self, node: Node, pred: impl Fn(u32) -> bool) -> bool {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FastSet::default();
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             let level = self.level(n);
@@ -358,7 +449,7 @@ impl Mdd {
     /// A path to TRUE testing as few variables as possible: the simplest
     /// ticket of the set, as (variable, value) pairs. `None` for FALSE.
     pub(crate) fn shortest_path(&self, node: Node) -> Option<Vec<(u32, u32)>> {
-        let mut dist: HashMap<Node, u32> = HashMap::new();
+        let mut dist: FastMap<Node, u32> = FastMap::default();
         let d = self.distance(node, &mut dist);
         if d == u32::MAX {
             return None;
@@ -379,7 +470,7 @@ impl Mdd {
         Some(path)
     }
 
-    fn distance(&self, node: Node, dist: &mut HashMap<Node, u32>) -> u32 {
+    fn distance(&self, node: Node, dist: &mut FastMap<Node, u32>) -> u32 {
         if node == TRUE {
             return 0;
         }

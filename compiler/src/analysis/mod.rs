@@ -36,6 +36,8 @@ pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
     let t = std::time::Instant::now();
     let mut flow = flow::Flow::new(policy);
     eprintln!("flow {:?} nodes {} statuses {:?}", t.elapsed(), flow.space.mdd.node_count(), flow.branches.iter().fold([0usize;5], |mut a, b| { a[b.status as usize] += 1; a }));
+    for b in &flow.branches { if b.status == Status::GaveUp { eprint!("{:?} ", b.at); } }
+    eprintln!();
     shadowing::check(policy, &mut flow, diagnostics);
     eprintln!("shadow {:?}", t.elapsed());
     exhaustive::check(policy, &mut flow, diagnostics);

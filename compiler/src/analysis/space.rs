@@ -267,9 +267,10 @@ impl Space {
             domain: Domain::Enum { names: policy.priorities.iter().map(|p| p.name.clone()).collect(), absent: false },
         });
         // Text atoms first: most rules are gated on a keyword set or a
-        // pattern, and a coverage search that settles atoms first drops
-        // every rule gated on an atom the ticket lacks at once. Then enums,
-        // which matrices and most rules split on, then numbers.
+        // pattern. A coverage search that settles atoms first drops every
+        // rule gated on an atom the ticket lacks at once, and projecting an
+        // atom out of such a rule stops at its root. Then enums, which
+        // matrices and most rules split on, then numbers.
         for atom in &survey.atoms {
             vars.push(Var { key: Key::Atom(atom.clone()), domain: Domain::Flag });
         }
@@ -308,6 +309,16 @@ impl Space {
 
     pub(crate) fn is_opaque(&self, var: u32) -> bool {
         matches!(self.vars[var as usize].key, Key::Opaque(..))
+    }
+
+    /// Per variable, whether it is a text atom.
+    pub(crate) fn atom_flags(&self) -> Vec<bool> {
+        (0..self.vars.len() as u32).map(|v| self.is_atom(v)).collect()
+    }
+
+    /// Whether `var` is a text atom: a keyword set, regex or string test.
+    pub(crate) fn is_atom(&self, var: u32) -> bool {
+        matches!(self.vars[var as usize].key, Key::Atom(_) | Key::Text(_))
     }
 
     /// The number an engine would read for value `value` of `var` (NaN for absent).

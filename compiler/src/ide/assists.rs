@@ -87,7 +87,7 @@ fn declare_missing(snap: &Snapshot, d: &Diagnostic, span: Span) -> Option<Assist
     } else {
         return None;
     };
-    let last = snap.index.defs.iter().filter(|def| def.kind == kind).max_by_key(|def| {
+    let last = snap.index().defs.iter().filter(|def| def.kind == kind).max_by_key(|def| {
         // The last declaration in the diagnostic's file, else the last anywhere.
         (def.full_span.file == span.file, def.full_span.file, def.full_span.end)
     });

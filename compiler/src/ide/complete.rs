@@ -66,8 +66,7 @@ const ITEM_KEYWORDS: &[&str] = &[
 ];
 
 /// Clauses after a rule's destination.
-const CLAUSES: &[&str] =
-    &["priority", "shadow", "rollout", "handoff", "notify", "create_issue", "tag", "set"];
+const CLAUSES: &[&str] = &["priority", "shadow", "rollout", "handoff", "notify", "create_issue", "tag", "set"];
 
 const TYPES: &[&str] = &["text", "string", "int", "number", "bool", "time", "duration"];
 

@@ -104,7 +104,8 @@ fn item_start(text: &str, line_start: usize) -> usize {
     let mut start = line_start;
     loop {
         let line = &text[start..];
-        let starts_item = line.chars().next().is_some_and(|c| !(c.is_whitespace() || matches!(c, '}' | ']' | ')' | '#')));
+        let starts_item =
+            line.chars().next().is_some_and(|c| !(c.is_whitespace() || matches!(c, '}' | ']' | ')' | '#')));
         if starts_item || start == 0 {
             return start;
         }

@@ -20,8 +20,7 @@ pub struct Fold {
 }
 
 pub(super) fn folding_ranges(text: &str) -> Vec<Fold> {
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let line_of = |offset: usize| (line_starts.partition_point(|&s| s <= offset) - 1) as u32;
     let mut folds = Vec::new();
 

@@ -22,8 +22,8 @@ pub struct Hover {
 }
 
 pub(super) fn hover(snap: &Snapshot, file: FileId, offset: usize) -> Option<Hover> {
-    if let Some((def, span)) = snap.index.at(file, offset) {
-        let markdown = describe_def(snap, &snap.index.defs[def]);
+    if let Some((def, span)) = snap.index().at(file, offset) {
+        let markdown = describe_def(snap, &snap.index().defs[def]);
         return Some(Hover { span, markdown });
     }
     let text = snap.text(file);
@@ -262,13 +262,8 @@ fn builtin(word: &str) -> Option<String> {
         "sentiment" => signal("number", "built-in signal: the ticket's tone, from -1 (angry) to 1 (happy)"),
         "confidence" => signal("number", "built-in signal: how sure the classifier is of its intent, 0..1"),
         "threshold" => signal("number", "built-in signal: the classifier's threshold for the predicted intent"),
-        "language" => {
-            signal(&hir::LANGUAGES.join(" | "), "built-in signal: the language the ticket is written in")
-        }
-        "text" => Some(format!(
-            "{}\n\nevery `text` field at once; only works with `has`",
-            code("text has KEYWORDS")
-        )),
+        "language" => signal(&hir::LANGUAGES.join(" | "), "built-in signal: the language the ticket is written in"),
+        "text" => Some(format!("{}\n\nevery `text` field at once; only works with `has`", code("text has KEYWORDS"))),
         _ => keyword_doc(word).map(|doc| format!("{}\n\n{doc}", code(word))),
     }
 }

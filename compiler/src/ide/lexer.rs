@@ -101,7 +101,8 @@ pub(super) fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
     if !text.is_char_boundary(offset) {
         return None;
     }
-    let start = text[..offset].char_indices().rev().take_while(|(_, c)| is_ident_char(*c)).last().map_or(offset, |(i, _)| i);
+    let start =
+        text[..offset].char_indices().rev().take_while(|(_, c)| is_ident_char(*c)).last().map_or(offset, |(i, _)| i);
     let end = offset + text[offset..].chars().take_while(|c| is_ident_char(*c)).map(char::len_utf8).sum::<usize>();
     (start < end).then_some((start, end))
 }

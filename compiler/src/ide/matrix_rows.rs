@@ -70,9 +70,14 @@ fn find_matrix(snap: &Snapshot, span: Span) -> Option<(&ast::MatrixDecl, Span, O
         ItemKind::Matrix(m) if item.span.start <= span.start && span.end <= item.span.end => Some((m, item.span)),
         _ => None,
     })?;
-    let hir_matrix = snap.analysis.hir.matrices.iter().find(|m| m.span.file == span.file && m.span.start == item_span.start);
+    let hir_matrix =
+        snap.analysis.hir.matrices.iter().find(|m| m.span.file == span.file && m.span.start == item_span.start);
     let hir_matrix = hir_matrix.or_else(|| {
-        snap.analysis.hir.matrices.iter().find(|m| m.span.file == span.file && m.span.start <= span.start && span.end <= m.span.end)
+        snap.analysis
+            .hir
+            .matrices
+            .iter()
+            .find(|m| m.span.file == span.file && m.span.start <= span.start && span.end <= m.span.end)
     });
     Some((matrix, item_span, hir_matrix))
 }

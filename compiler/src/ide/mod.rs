@@ -62,15 +62,19 @@ pub struct TextEdit {
 #[derive(Debug)]
 pub struct Snapshot {
     pub analysis: Analysis,
-    pub index: NameIndex,
+    /// Built on first use: publishing diagnostics does not need it.
+    index: OnceLock<NameIndex>,
     proofs: OnceLock<Vec<Diagnostic>>,
 }
 
 impl Snapshot {
-    /// Index the names of `analysis`.
     pub fn new(analysis: Analysis) -> Snapshot {
-        let index = NameIndex::build(&analysis.asts);
-        Snapshot { analysis, index, proofs: OnceLock::new() }
+        Snapshot { analysis, index: OnceLock::new(), proofs: OnceLock::new() }
+    }
+
+    /// The names declared and referred to in the analysis.
+    pub fn index(&self) -> &NameIndex {
+        self.index.get_or_init(|| NameIndex::build(&self.analysis.asts))
     }
 
     /// Add the proofs' diagnostics (once; later calls are ignored).

@@ -20,8 +20,8 @@ pub struct Reference {
 }
 
 pub(super) fn definition(snap: &Snapshot, file: FileId, offset: usize) -> Option<Def> {
-    let (def, _) = snap.index.at(file, offset)?;
-    snap.index.defs.get(def).cloned()
+    let (def, _) = snap.index().at(file, offset)?;
+    snap.index().defs.get(def).cloned()
 }
 
 pub(super) fn def_key_at(snap: &Snapshot, file: FileId, offset: usize) -> Option<DefKey> {
@@ -30,11 +30,11 @@ pub(super) fn def_key_at(snap: &Snapshot, file: FileId, offset: usize) -> Option
 }
 
 pub(super) fn references(snap: &Snapshot, key: &DefKey, include_declaration: bool) -> Vec<Reference> {
-    let Some(def) = snap.index.find_key(key, |f| snap.file_name(f).to_string()) else { return Vec::new() };
+    let Some(def) = snap.index().find_key(key, |f| snap.file_name(f).to_string()) else { return Vec::new() };
     let mut out = Vec::new();
     if include_declaration {
-        out.push(Reference { span: snap.index.defs[def].name_span, is_definition: true });
+        out.push(Reference { span: snap.index().defs[def].name_span, is_definition: true });
     }
-    out.extend(snap.index.refs_of(def).map(|span| Reference { span, is_definition: false }));
+    out.extend(snap.index().refs_of(def).map(|span| Reference { span, is_definition: false }));
     out
 }

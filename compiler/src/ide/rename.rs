@@ -36,7 +36,19 @@ impl std::error::Error for RenameError {}
 
 /// Words the grammar reserves; a name cannot be one of them.
 const RESERVED: &[&str] = &[
-    "when", "and", "or", "not", "in", "has", "matches", "starts_with", "ends_with", "contains", "true", "false", "default",
+    "when",
+    "and",
+    "or",
+    "not",
+    "in",
+    "has",
+    "matches",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "true",
+    "false",
+    "default",
 ];
 
 fn renamable(kind: DefKind) -> Result<(), RenameError> {
@@ -58,8 +70,8 @@ fn renamable(kind: DefKind) -> Result<(), RenameError> {
 }
 
 pub(super) fn prepare(snap: &Snapshot, file: FileId, offset: usize) -> Result<Span, RenameError> {
-    let (def, span) = snap.index.at(file, offset).ok_or(RenameError::NoName)?;
-    renamable(snap.index.defs[def].kind)?;
+    let (def, span) = snap.index().at(file, offset).ok_or(RenameError::NoName)?;
+    renamable(snap.index().defs[def].kind)?;
     Ok(span)
 }
 
@@ -82,13 +94,13 @@ fn check_name(new_name: &str) -> Result<(), RenameError> {
 pub(super) fn rename(snap: &Snapshot, key: &DefKey, new_name: &str) -> Result<Vec<TextEdit>, RenameError> {
     check_name(new_name)?;
     renamable(key.kind)?;
-    let def = snap.index.find_key(key, |f| snap.file_name(f).to_string()).ok_or(RenameError::NoName)?;
-    if let Some(other) = snap.index.lookup(key.kind, key.owner.as_deref(), new_name) {
+    let def = snap.index().find_key(key, |f| snap.file_name(f).to_string()).ok_or(RenameError::NoName)?;
+    if let Some(other) = snap.index().lookup(key.kind, key.owner.as_deref(), new_name) {
         if other != def {
-            let kind = snap.index.defs[other].kind.word();
+            let kind = snap.index().defs[other].kind.word();
             return Err(RenameError::Conflict(format!("a {kind} named `{new_name}` already exists")));
         }
     }
-    let spans = std::iter::once(snap.index.defs[def].name_span).chain(snap.index.refs_of(def));
+    let spans = std::iter::once(snap.index().defs[def].name_span).chain(snap.index().refs_of(def));
     Ok(spans.map(|span| TextEdit { span, new_text: new_name.to_string() }).collect())
 }

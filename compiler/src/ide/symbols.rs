@@ -132,10 +132,9 @@ fn item_symbol(text: &str, item: &ast::Item) -> Option<Symbol> {
             }
             s
         }
-        ItemKind::Otherwise(o) => with_detail(
-            symbol("otherwise", SymbolKind::Otherwise, span, span),
-            format!("-> {}", o.destination.name),
-        ),
+        ItemKind::Otherwise(o) => {
+            with_detail(symbol("otherwise", SymbolKind::Otherwise, span, span), format!("-> {}", o.destination.name))
+        }
         ItemKind::Test(t) => with_detail(symbol(&t.name.value, SymbolKind::Test, span, t.name.span), "test"),
         ItemKind::Error => return None,
     })

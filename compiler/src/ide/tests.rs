@@ -151,7 +151,11 @@ fn complete(source: &str) -> String {
         .map(|i| {
             let kind = format!("{:?}", i.kind);
             let detail = i.detail.as_deref().map(|d| format!("  ({d})")).unwrap_or_default();
-            let body = if i.kind == CompletionKind::Snippet { format!("\n    {}", i.insert.replace('\n', "\n    ")) } else { String::new() };
+            let body = if i.kind == CompletionKind::Snippet {
+                format!("\n    {}", i.insert.replace('\n', "\n    "))
+            } else {
+                String::new()
+            };
             format!("  {kind:<12}{}{detail}{body}", i.label)
         })
         .collect();
@@ -236,7 +240,8 @@ fn rename(source: &str, new_name: &str) -> String {
         (Ok(span), Some(key)) => match snap.rename(&key, new_name) {
             Err(e) => format!("prepared {} but refused: {e}", show_span(&snap, span)),
             Ok(edits) => {
-                let edits: Vec<String> = edits.iter().map(|e| format!("{} -> {}", show_span(&snap, e.span), e.new_text)).collect();
+                let edits: Vec<String> =
+                    edits.iter().map(|e| format!("{} -> {}", show_span(&snap, e.span), e.new_text)).collect();
                 edits.join("\n")
             }
         },
@@ -293,14 +298,17 @@ fn semantic_tokens_classify_names_by_what_they_refer_to() {
     let lines: Vec<String> = tokens
         .iter()
         .filter(|t| text[..t.start].matches('\n').count() >= 34)
-        .map(|t| format!("{:?}{} `{}`", t.kind, if t.declaration { " (declaration)" } else { "" }, &text[t.start..t.end]))
+        .map(|t| {
+            format!("{:?}{} `{}`", t.kind, if t.declaration { " (declaration)" } else { "" }, &text[t.start..t.end])
+        })
         .collect();
     insta::assert_snapshot!(lines.join("\n"));
 }
 
 #[test]
 fn folding_ranges_cover_blocks_items_and_comments() {
-    let text = "# one\n# two\npolicy \"p\"\nticket {\n  a: text\n}\nrule r when a has [\n  \"x\",\n] -> t\n  tag \"y\"\n";
+    let text =
+        "# one\n# two\npolicy \"p\"\nticket {\n  a: text\n}\nrule r when a has [\n  \"x\",\n] -> t\n  tag \"y\"\n";
     let folds: Vec<String> =
         super::folding_ranges(text).iter().map(|f| format!("{:?} {}..={}", f.kind, f.start_line, f.end_line)).collect();
     insta::assert_snapshot!(format!("{text}----- FOLDS\n{}", folds.join("\n")));
@@ -313,8 +321,12 @@ fn assists(source: &str) -> String {
     for a in snap.assists(file, range) {
         let d = a.diagnostic.and_then(|i| snap.diagnostic(i));
         let fixes = d.map(|d| format!("{}: {}", d.code, d.message)).unwrap_or_default();
-        out.push(format!("----- {}{}
-(fixes {fixes})", a.title, if a.preferred { " (preferred)" } else { "" }));
+        out.push(format!(
+            "----- {}{}
+(fixes {fixes})",
+            a.title,
+            if a.preferred { " (preferred)" } else { "" }
+        ));
         for e in &a.edits {
             let at = show_span(&snap, e.span);
             out.push(format!("at {at}:\n{}", e.new_text));
@@ -355,7 +367,8 @@ matrix $0a, b {
 
 #[test]
 fn the_two_step_pipeline_reports_what_analyze_reports() {
-    let sources = [ACME.to_string(), ACME.replace("otherwise -> human_review\n", ""), acme_plus("rule broken when ->\n")];
+    let sources =
+        [ACME.to_string(), ACME.replace("otherwise -> human_review\n", ""), acme_plus("rule broken when ->\n")];
     for source in sources {
         let db = || {
             let mut db = SourceDb::new();
@@ -373,4 +386,43 @@ fn the_two_step_pipeline_reports_what_analyze_reports() {
         expected.sort_by_key(|d| format!("{d:?}"));
         assert_eq!(both, expected);
     }
+}
+
+/// The words `grammar/route.pest` makes keywords (`k_*` rules, reserved words, booleans).
+fn pest_keywords() -> Vec<String> {
+    let pest = include_str!("../../../grammar/route.pest");
+    let mut words = Vec::new();
+    for line in pest.lines() {
+        let rule = line.split('=').next().unwrap_or("").trim();
+        if !(rule.starts_with("k_") || rule == "reserved" || rule == "bool_lit") {
+            continue;
+        }
+        for (i, part) in line.split('"').enumerate() {
+            if i % 2 == 1 && part.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !words.contains(&part.to_string()) {
+                words.push(part.to_string());
+            }
+        }
+    }
+    words
+}
+
+#[test]
+fn the_editor_tools_know_every_keyword_of_the_grammar() {
+    // Semantic tokens colour them, and the TextMate grammar (checked in full
+    // by `editors/vscode`'s `npm run check-grammar`) lists them.
+    let textmate = include_str!("../../../grammar/route.tmLanguage.json");
+    let words = pest_keywords();
+    assert!(words.len() > 60, "the keyword rules of route.pest were not found");
+    let mut missing = Vec::new();
+    for word in &words {
+        let tokens = super::tokens::semantic_tokens_of_keyword(word);
+        if !tokens {
+            missing.push(format!("{word}: not a keyword for semantic tokens"));
+        }
+        let listed = [format!("|{word}|"), format!("({word}|"), format!("|{word})")];
+        if !listed.iter().any(|l| textmate.contains(l.as_str())) {
+            missing.push(format!("{word}: not in grammar/route.tmLanguage.json"));
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
 }

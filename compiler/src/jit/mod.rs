@@ -3,7 +3,8 @@
 //! block as [`interp::decide`](crate::interp::decide) and must agree with it
 //! exactly, NaN semantics included.
 //!
-//! - `codegen`: IR → Cranelift IR (conditions become short-circuit control flow);
+//! - `codegen`: IR → Cranelift IR (one branch per rule; small conditions are
+//!   evaluated without branches, large ones short-circuit);
 //! - `module`: the shared host ISA, one `JITModule` per policy;
 //! - `abi`: the fixed `extern "C"` signature, the call, freeing the code —
 //!   the only `unsafe` in routec.
@@ -28,13 +29,18 @@ pub const MAX_SLOTS: usize = (i32::MAX / abi::SLOT_BYTES) as usize;
 pub const MAX_RULES: usize = (u32::MAX - 1) as usize;
 
 /// How much Cranelift optimises the generated function.
+///
+/// `Speed` is the default: on a generated 1,000-rule policy it compiles as
+/// fast as `None` (its code is less than half the size, which saves register
+/// allocation and emission what the e-graph pass costs) and decides 2 to 4
+/// times faster, mostly by sharing slot loads and constants across rules.
+/// On small policies the two are equal. `examples/jit_bench.rs` measures both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OptLevel {
-    /// No mid-end optimisation: the fastest compile. The code is already
-    /// lean, since conditions are emitted as compare-and-branch.
-    #[default]
+    /// No mid-end optimisation.
     None,
     /// Cranelift's `speed` level (e-graph rewrites, GVN, LICM).
+    #[default]
     Speed,
 }
 
@@ -91,6 +97,12 @@ pub struct JitPolicy {
     slot_count: usize,
     code_size: usize,
 }
+
+// The runtime shares one compiled policy between threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<JitPolicy>();
+};
 
 impl JitPolicy {
     /// Compile `program` with the default options.

@@ -35,6 +35,7 @@ pub(super) fn formatting(world: &mut World, p: lsp::DocumentFormattingParams) ->
     }
 }
 
+#[expect(clippy::mutable_key_type, reason = "`WorkspaceEdit` keys its changes by `Uri`")]
 pub(super) fn code_actions(world: &mut World, p: lsp::CodeActionParams) -> Answer {
     let quick_fixes_wanted =
         p.context.only.as_ref().is_none_or(|only| only.iter().any(|k| k.as_str().starts_with("quickfix")));
@@ -53,7 +54,7 @@ pub(super) fn code_actions(world: &mut World, p: lsp::CodeActionParams) -> Answe
             let Some(l) = locator.location(edit.span) else { continue };
             changes.entry(l.uri).or_default().push(lsp::TextEdit { range: l.range, new_text: edit.new_text.clone() });
         }
-        let diagnostics = assist.diagnostic.and_then(|i| snap.analysis.diagnostics.get(i)).and_then(|d| {
+        let diagnostics = assist.diagnostic.and_then(|i| snap.diagnostic(i)).and_then(|d| {
             let range = view.range(d.span()?)?;
             Some(vec![convert::diagnostic(d, range, &locator)])
         });

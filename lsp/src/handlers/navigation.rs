@@ -23,12 +23,11 @@ pub(super) fn definition(world: &mut World, p: lsp::GotoDefinitionParams) -> Ans
     }
 }
 
+/// A declaration and the analyses to search for it.
+type Target = (DefKey, Vec<Arc<Snapshot>>);
+
 /// The key of the name at a position and the analyses to search for it.
-fn target(
-    world: &World,
-    doc: &lsp::TextDocumentIdentifier,
-    pos: lsp::Position,
-) -> Result<Option<(DefKey, Vec<Arc<Snapshot>>)>, LspError> {
+fn target(world: &World, doc: &lsp::TextDocumentIdentifier, pos: lsp::Position) -> Result<Option<Target>, LspError> {
     let Some((view, offset)) = at(world, doc, pos)? else { return Ok(None) };
     let Some(key) = view.snap.def_key_at(view.file, offset) else { return Ok(None) };
     let mut snapshots = world.snapshots_including(&key.file);
@@ -73,6 +72,7 @@ pub(super) fn prepare_rename(world: &mut World, p: lsp::TextDocumentPositionPara
     }
 }
 
+#[expect(clippy::mutable_key_type, reason = "`WorkspaceEdit` keys its changes by `Uri`")]
 pub(super) fn rename(world: &mut World, p: lsp::RenameParams) -> Answer {
     let pos = p.text_document_position;
     let Some((key, snapshots)) = target(world, &pos.text_document, pos.position)? else {

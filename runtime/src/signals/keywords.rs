@@ -41,7 +41,12 @@ impl KeywordMatcher {
         let automaton = if patterns.is_empty() {
             None
         } else {
-            AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).ok()
+            // A full DFA: policies have few phrases and every ticket is scanned.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&patterns)
+                .ok()
         };
         KeywordMatcher { automaton, pattern_sets, set_count: sets.len() }
     }
@@ -54,26 +59,22 @@ impl KeywordMatcher {
     pub fn scan(&self, text: &str, hits: &mut [bool]) {
         let Some(ac) = &self.automaton else { return };
         thread_local! {
-            static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+            static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUFFER.with(|buffer| {
-            let mut lowered = buffer.borrow_mut();
-            normalise_text_into(text, &mut lowered);
-            self.scan_normalised(ac, &lowered, hits);
-        });
-    }
-
-    fn scan_normalised(&self, ac: &AhoCorasick, bytes: &str, hits: &mut [bool]) {
-        for m in ac.find_overlapping_iter(bytes) {
-            if !is_boundary(bytes, m.start(), m.end()) {
-                continue;
-            }
-            for &s in &self.pattern_sets[m.pattern().as_usize()] {
-                if let Some(h) = hits.get_mut(s as usize) {
-                    *h = true;
+            let mut normalised = buffer.borrow_mut();
+            normalise_into(text, &mut normalised);
+            for m in ac.find_overlapping_iter(normalised.as_slice()) {
+                if !is_boundary(&normalised, m.start(), m.end()) {
+                    continue;
+                }
+                for &s in &self.pattern_sets[m.pattern().as_usize()] {
+                    if let Some(h) = hits.get_mut(s as usize) {
+                        *h = true;
+                    }
                 }
             }
-        }
+        });
     }
 }
 
@@ -81,39 +82,33 @@ fn normalise(phrase: &str) -> String {
     phrase.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
-/// Lower-case, with runs of whitespace collapsed so phrases match across
-/// line breaks. Writes into `out` so scanning allocates nothing per ticket.
-fn normalise_text_into(text: &str, out: &mut String) {
+/// Lower-case `text` into `out` (UTF-8 bytes), with runs of whitespace
+/// collapsed to one space so phrases match across line breaks. Reuses `out`,
+/// so scanning allocates nothing per ticket once warm.
+fn normalise_into(text: &str, out: &mut Vec<u8>) {
     out.clear();
+    out.reserve(text.len());
     let mut last_space = false;
     if text.is_ascii() {
-        // Fast path: bytewise, no Unicode case tables.
-        normalise_ascii_into(text, out);
+        // Fast path: a branch-free map the compiler vectorises, then collapse
+        // runs of spaces only when there are any.
+        out.extend(text.bytes().map(|b| if matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r') { b' ' } else { b.to_ascii_lowercase() }));
+        if memchr::memmem::find(out, b"  ").is_some() {
+            out.dedup_by(|a, b| *a == b' ' && *b == b' ');
+        }
         return;
     }
+    let mut utf8 = [0u8; 4];
     for c in text.chars() {
         if c.is_whitespace() {
             if !last_space {
-                out.push(' ');
+                out.push(b' ');
             }
             last_space = true;
         } else {
-            out.extend(c.to_lowercase());
-            last_space = false;
-        }
-    }
-}
-
-fn normalise_ascii_into(text: &str, out: &mut String) {
-    let mut last_space = false;
-    for &b in text.as_bytes() {
-        if b.is_ascii_whitespace() {
-            if !last_space {
-                out.push(' ');
+            for lower in c.to_lowercase() {
+                out.extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
             }
-            last_space = true;
-        } else {
-            out.push(b.to_ascii_lowercase() as char);
             last_space = false;
         }
     }
@@ -123,11 +118,30 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-fn is_boundary(text: &str, start: usize, end: usize) -> bool {
-    let before = text[..start].chars().next_back();
-    let after = text[end..].chars().next();
-    let first = text[start..end].chars().next();
-    let last = text[start..end].chars().next_back();
+/// The character that ends just before byte `at` (or starts at it, `forward`).
+fn char_near(bytes: &[u8], at: usize, forward: bool) -> Option<char> {
+    if forward {
+        let end = (at + 4).min(bytes.len());
+        let slice = bytes.get(at..end)?;
+        let valid = match std::str::from_utf8(slice) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&slice[..e.valid_up_to()]).ok()?,
+        };
+        valid.chars().next()
+    } else {
+        let mut start = at.checked_sub(1)?;
+        while start > 0 && at - start < 4 && (bytes[start] & 0xC0) == 0x80 {
+            start -= 1;
+        }
+        std::str::from_utf8(bytes.get(start..at)?).ok()?.chars().next_back()
+    }
+}
+
+fn is_boundary(text: &[u8], start: usize, end: usize) -> bool {
+    let before = char_near(text, start, false);
+    let after = char_near(text, end, true);
+    let first = char_near(text, start, true);
+    let last = char_near(text, end, false);
     // A phrase that starts or ends with punctuation (e.g. "c++") needs no boundary there.
     let left_ok = !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char);
     let right_ok = !last.is_some_and(is_word_char) || !after.is_some_and(is_word_char);

@@ -59,7 +59,8 @@ fn fields(index: &mut NameIndex, prefix: &str, decls: &[ast::FieldDecl]) {
             ast::TypeKind::Enum(values) => {
                 index.declare(def(DefKind::Field, &path, f.name.span, f.span));
                 for v in values {
-                    index.declare(Def { owner: Some(path.clone()), ..def(DefKind::EnumValue, &v.name, v.span, v.span) });
+                    index
+                        .declare(Def { owner: Some(path.clone()), ..def(DefKind::EnumValue, &v.name, v.span, v.span) });
                 }
             }
             _ => index.declare(def(DefKind::Field, &path, f.name.span, f.span)),
