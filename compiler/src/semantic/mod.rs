@@ -426,8 +426,8 @@ pub(crate) fn duplicate(kind: &str, name: &str, span: Span, first: Span) -> Diag
 
 pub(crate) fn bad_regex(span: Span, error: &regex::Error) -> Diagnostic {
     let detail = error.to_string();
-    let last = detail.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("invalid pattern").trim().to_string();
+    let last = detail.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("invalid pattern").trim().to_string();
     Diagnostic::error(Code::BadRegex, "this regular expression does not compile")
         .primary(span, last.trim_start_matches("error: ").to_string())
-        .help("patterns use Rust regex syntax; escape `\\` as `\\\\` inside the string")
+        .help("patterns use Rust regex syntax, e.g. \"INV-[0-9]{6}\"; a backslash is kept as written (`\\d`), `\\\"` is a quote")
 }
