@@ -28,6 +28,8 @@ ticket {
 }
 
 keywords kw = ["foo"]
+keywords kw2 = ["bar"]
+keywords kw3 = ["baz"]
 
 team t0
 team t1
@@ -57,6 +59,10 @@ fn atoms(classifier: bool, priority: bool) -> Vec<&'static str> {
         "opt == o1",
         "opt != o0",
         "text has kw",
+        "text has kw2",
+        "not text has kw2",
+        "subject has kw3",
+        "(text has kw3 and not text has kw)",
         "subject == \"s1\"",
         "subject == \"s2\"",
     ];
@@ -141,65 +147,75 @@ fn policy() -> impl Strategy<Value = String> {
     })
 }
 
-/// Every ticket the analysis can tell apart, as signal blocks for `program`.
+/// Every ticket the analysis can tell apart, as signal blocks for `program`:
+/// the product of the values each slot the program reads can take.
 fn tickets(hir: &Policy, program: &Program) -> Vec<Vec<f64>> {
-    let classifier = hir.classifier.is_some();
-    let intents: &[f64] = if classifier { &[0.0, 1.0] } else { &[0.0] };
-    let confidences: &[f64] = if classifier { &[0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0] } else { &[0.0] };
-    let mut out = Vec::new();
-    for a in [0.0, 1.0, 2.0] {
-        for b in [0.0, 1.0] {
-            for flag in [0.0, 1.0] {
-                for n in [2.0, 3.0, 4.0, 5.0, 6.0] {
-                    for opt in [0.0, 1.0, f64::NAN] {
-                        for kw in [0.0, 1.0] {
-                            for subject in ["s1", "s2", "other"] {
-                                for bucket in [10.0, 60.0] {
-                                    for &intent in intents {
-                                        for &confidence in confidences {
-                                            let value = |slot: &SlotSource| -> f64 {
-                                                match slot {
-                                                    SlotSource::Field(f) => match hir.field(*f).path.as_str() {
-                                                        "a" => a,
-                                                        "b" => b,
-                                                        "flag" => flag,
-                                                        "n" => n,
-                                                        "opt" => opt,
-                                                        _ => 0.0,
-                                                    },
-                                                    SlotSource::Signal(Signal::Intent) => intent,
-                                                    SlotSource::Signal(Signal::Confidence) => confidence,
-                                                    // The runtime's contract: the threshold of the ticket's intent.
-                                                    SlotSource::Signal(Signal::Threshold) => {
-                                                        if intent == 1.0 {
-                                                            0.8
-                                                        } else {
-                                                            0.6
-                                                        }
-                                                    }
-                                                    SlotSource::Signal(_) => 0.0,
-                                                    SlotSource::Bucket => bucket,
-                                                    SlotSource::Keywords { .. } => kw,
-                                                    SlotSource::StringTest { test: StringTest::Equals, value, .. } => {
-                                                        if value == subject {
-                                                            1.0
-                                                        } else {
-                                                            0.0
-                                                        }
-                                                    }
-                                                    SlotSource::StringTest { .. } | SlotSource::Regex { .. } => 0.0,
-                                                }
-                                            };
-                                            out.push(program.slots.iter().map(value).collect());
-                                        }
-                                    }
-                                }
-                            }
-                        }
+    // One dimension per independent input; string equality slots share one
+    // (the subject is one string) and the threshold follows the intent.
+    let mut dims: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut add = |name: String, values: &[f64]| {
+        if !dims.iter().any(|(n, _)| *n == name) {
+            dims.push((name, values.to_vec()));
+        }
+    };
+    for slot in &program.slots {
+        match slot {
+            SlotSource::Field(f) => match hir.field(*f).path.as_str() {
+                "a" => add("a".into(), &[0.0, 1.0, 2.0]),
+                "b" => add("b".into(), &[0.0, 1.0]),
+                "flag" => add("flag".into(), &[0.0, 1.0]),
+                "n" => add("n".into(), &[2.0, 3.0, 4.0, 5.0, 6.0]),
+                "opt" => add("opt".into(), &[0.0, 1.0, f64::NAN]),
+                other => add(other.into(), &[0.0]),
+            },
+            SlotSource::Signal(Signal::Intent | Signal::Threshold) => add("intent".into(), &[0.0, 1.0]),
+            SlotSource::Signal(Signal::Confidence) => add("confidence".into(), &[0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0]),
+            SlotSource::Signal(_) => {}
+            SlotSource::Bucket => add("bucket".into(), &[10.0, 60.0]),
+            SlotSource::Keywords { scope, set } => add(format!("kw{}{scope:?}", set.0), &[0.0, 1.0]),
+            SlotSource::StringTest { test: StringTest::Equals, .. } => add("subject".into(), &[0.0, 1.0, 2.0]),
+            SlotSource::StringTest { .. } | SlotSource::Regex { .. } => {}
+        }
+    }
+    let total: usize = dims.iter().map(|(_, v)| v.len()).product();
+    let mut out = Vec::with_capacity(total);
+    for mut k in 0..total {
+        let mut pick = std::collections::HashMap::new();
+        for (name, values) in &dims {
+            pick.insert(name.clone(), values[k % values.len()]);
+            k /= values.len();
+        }
+        let get = |name: &str| pick.get(name).copied().unwrap_or(0.0);
+        let block = program
+            .slots
+            .iter()
+            .map(|slot| match slot {
+                SlotSource::Field(f) => get(&hir.field(*f).path),
+                SlotSource::Signal(Signal::Intent) => get("intent"),
+                SlotSource::Signal(Signal::Confidence) => get("confidence"),
+                // The runtime's contract: the threshold of the ticket's intent.
+                SlotSource::Signal(Signal::Threshold) => {
+                    if get("intent") == 1.0 {
+                        0.8
+                    } else {
+                        0.6
                     }
                 }
-            }
-        }
+                SlotSource::Signal(_) => 0.0,
+                SlotSource::Bucket => get("bucket"),
+                SlotSource::Keywords { scope, set } => get(&format!("kw{}{scope:?}", set.0)),
+                SlotSource::StringTest { test: StringTest::Equals, value, .. } => {
+                    let subject = ["s1", "s2", "other"][get("subject") as usize];
+                    if value == subject {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
+                SlotSource::StringTest { .. } | SlotSource::Regex { .. } => 0.0,
+            })
+            .collect();
+        out.push(block);
     }
     out
 }
@@ -267,7 +283,7 @@ fn check(source: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(Config { cases: 96, ..Config::default() })]
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
 
     #[test]
     fn routing_proofs_agree_with_the_engine(source in policy()) {

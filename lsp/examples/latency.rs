@@ -1,8 +1,9 @@
 //! Latency of the language server on a generated 5,000-line policy: time
 //! from `didChange` to the first `publishDiagnostics` for that version
 //! (syntax, names and types), to the second one (with the analysis proofs,
-//! computed on the server's prover thread), and the round trip of `hover`
-//! and `completion`.
+//! computed on the server's prover thread once edits pause), the first one
+//! again while the policy has an error (so no proofs run at all), and the
+//! round trip of `hover` and `completion`.
 //!
 //! The server runs in this process on in-memory pipes and speaks the same
 //! JSON-RPC an editor does. Run it optimised:
@@ -58,8 +59,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // didChange → publishDiagnostics: flip one character of a tag string back and forth.
     let (tag_line, tag_col) = position_of(&policy, "tag \"t0\"").map(|(l, c)| (l, c + 6)).unwrap_or((0, 0));
     let mut version = 1;
-    let mut edit = |client: &mut Client<'_, _>, publishes: usize| -> std::io::Result<Duration> {
-        version += 1;
+    let edit = |client: &mut Client<'_, _>, version: &mut i64, publishes: usize| -> std::io::Result<Duration> {
+        *version += 1;
+        let version = *version;
         let text = if version % 2 == 0 { "1" } else { "0" };
         let started = Instant::now();
         client.notify(
@@ -78,14 +80,36 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     };
     let mut change_times = Vec::new();
     for _ in 0..ROUNDS {
-        change_times.push(edit(&mut client, 1)?);
+        change_times.push(edit(&mut client, &mut version, 1)?);
     }
     let mut proof_times = Vec::new();
     for _ in 0..PROOF_ROUNDS {
-        proof_times.push(edit(&mut client, 2)?);
+        proof_times.push(edit(&mut client, &mut version, 2)?);
     }
 
-    let (dest_line, dest_col) = position_of(&policy, "-> team_3\n").map(|(l, c)| (l, c + 5)).unwrap_or((0, 0));
+    // The same edits while the policy has an error: no proofs run, so the
+    // prover does not compete with the main loop for a core.
+    let (dest_line, dest_col) = position_of(&policy, "-> team_3\n").map(|(l, c)| (l, c + 3)).unwrap_or((0, 0));
+    version += 1;
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": version },
+            "contentChanges": [{
+                "range": { "start": { "line": dest_line, "character": dest_col },
+                           "end": { "line": dest_line, "character": dest_col } },
+                "text": "no_such_",
+            }],
+        }),
+    )?;
+    client.wait_diagnostics(version, 1)?;
+    std::thread::sleep(Duration::from_secs(3));
+    let mut quiet_times = Vec::new();
+    for _ in 0..ROUNDS {
+        quiet_times.push(edit(&mut client, &mut version, 1)?);
+    }
+
+    let (dest_line, dest_col) = position_of(&policy, "-> team_4\n").map(|(l, c)| (l, c + 5)).unwrap_or((0, 0));
     let hover_times = client.time(
         ROUNDS,
         "textDocument/hover",
@@ -111,6 +135,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         debounce_ms
     );
     println!("didChange -> diagnostics with proofs:     {}", summary(&mut proof_times));
+    println!("same, policy with an error (no proofs):   {}", summary(&mut quiet_times));
     println!("hover round trip:                         {}", summary(&mut hover_times.clone()));
     println!("completion round trip:                    {}", summary(&mut completion_times.clone()));
     Ok(())

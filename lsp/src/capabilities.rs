@@ -9,7 +9,6 @@ pub(crate) fn initialize_result() -> lsp::InitializeResult {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(lsp::TextDocumentSyncOptions {
             open_close: Some(true),
             change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
-            save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
             ..lsp::TextDocumentSyncOptions::default()
         })),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),

@@ -194,7 +194,8 @@ impl<W: Write> Server<W> {
                 }
                 true
             }
-            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
+            // Open documents are read from the editor, so saving changes nothing.
+            "workspace/didChangeWatchedFiles" => {
                 self.world.disk_changed();
                 true
             }

@@ -75,6 +75,7 @@ pub(crate) struct World {
     /// File name → names of files whose text has an `import` of it.
     importers: BTreeMap<String, BTreeSet<String>>,
     scanned_dirs: BTreeSet<PathBuf>,
+    folders: Vec<PathBuf>,
     workspace_files: Vec<String>,
     dirty: BTreeSet<String>,
     fallback: Box<dyn Loader>,
@@ -93,6 +94,7 @@ impl World {
             roots: BTreeMap::new(),
             importers: BTreeMap::new(),
             scanned_dirs: BTreeSet::new(),
+            folders: Vec::new(),
             workspace_files: Vec::new(),
             dirty: BTreeSet::new(),
             fallback,
@@ -156,17 +158,29 @@ impl World {
         Publish { uri: uri.clone(), version: None, diagnostics: Vec::new() }
     }
 
-    /// A file changed on disk: every analysis may depend on it.
+    /// Files changed on disk (not through the editor): imports may have
+    /// changed, and every analysis may read the files.
     pub(crate) fn disk_changed(&mut self) {
         let names: Vec<String> = self.docs.keys().cloned().collect();
         self.dirty.extend(names);
         self.symbol_cache.clear();
+        self.importers.clear();
+        self.scanned_dirs.clear();
+        self.workspace_files.clear();
+        let folders = self.folders.clone();
+        self.set_workspace(&folders);
+        let dirs: Vec<PathBuf> =
+            self.docs.keys().filter_map(|n| Path::new(n).parent().map(Path::to_path_buf)).collect();
+        for dir in dirs {
+            self.scan_dir(&dir, 1);
+        }
     }
 
     // ------------------------------------------------------------ workspace
 
     /// Find the `.route` files under the workspace folders and their imports.
     pub(crate) fn set_workspace(&mut self, folders: &[PathBuf]) {
+        self.folders = folders.to_vec();
         for folder in folders {
             self.scan_dir(folder, MAX_DEPTH);
         }

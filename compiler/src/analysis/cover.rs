@@ -175,9 +175,23 @@ pub(crate) fn probe(
     None
 }
 
+/// Sets that join a search when it sets a variable to 1: see [`uncovered`].
+pub(crate) type Activate<'a> = &'a dyn Fn(u32) -> Vec<(Node, usize)>;
+
 /// Find a ticket of `x` that is in none of `sets` and that `accept` takes,
 /// by search. `sets` are (node, index) pairs; indices come back in `Covered`.
-pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>) -> Answer {
+/// `activate(var)` gives sets left out of `sets` because they hold no ticket
+/// unless the text atom `var` is true, as the children they lead to when it
+/// is: the search adds them where it sets `var` true. Leaving them out is
+/// exact as long as `x` does not test `var`: with it false they hold
+/// nothing, and with it true they only add coverage.
+pub(crate) fn uncovered(
+    mdd: &Mdd,
+    x: Node,
+    sets: &[(Node, usize)],
+    activate: Activate<'_>,
+    accept: &mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
+) -> Answer {
     if x == FALSE {
         return Answer::Covered(Vec::new());
     }
@@ -185,7 +199,7 @@ pub(crate) fn uncovered(mdd: &Mdd, x: Node, sets: &[(Node, usize)], accept: &mut
     if let Some(j) = list.iter().filter(|(n, _)| *n == TRUE).map(|(_, j)| *j).min() {
         return Answer::Covered(vec![j]);
     }
-    let mut search = Search { mdd, work: 0, culprits: Vec::new(), accept, refused: None, n_refused: 0 };
+    let mut search = Search { mdd, work: 0, culprits: Vec::new(), activate, accept, refused: None, n_refused: 0 };
     let mut path = Vec::new();
     match search.go(x, list, &mut path) {
         Step::Found(p) => Answer::Uncovered(p),
@@ -224,16 +238,22 @@ pub(crate) fn complete(mdd: &Mdd, path: &[(u32, u32)]) -> Vec<u32> {
     values
 }
 
-/// Turn a ticket that is in some of `sets` into one that is in none by
+/// Turn a ticket that is in some of `near` into one that is in no set by
 /// choosing new values for the variables `free` allows (text atoms the
 /// question ignores), keeping every other value: a search over the free
-/// variables only, through the sets the fixed values leave. `None` if no
-/// choice works (or the search is too long).
-pub(crate) fn extend(mdd: &Mdd, sets: &[(Node, usize)], values: &mut [u32], free: &[bool]) -> Option<()> {
-    // Only sets that hold the ticket for some choice of the free variables matter.
-    let list: Vec<Node> = sets.iter().map(|(n, _)| *n).filter(|n| reachable_with(mdd, *n, values, free)).collect();
+/// variables only. Sets gated on a free atom hold no ticket while it is
+/// false, so they join (through `gated`) only when the search sets it true.
+/// `None` if no choice works (or the search is too long).
+pub(crate) fn extend(
+    mdd: &Mdd,
+    near: &[(Node, usize)],
+    gated: &dyn Fn(u32) -> Vec<Node>,
+    values: &mut [u32],
+    free: &[bool],
+) -> Option<()> {
+    let list: Vec<Node> = near.iter().map(|(n, _)| *n).filter(|n| reachable_with(mdd, *n, values, free)).collect();
     let mut work = 0;
-    extend_rec(mdd, list, values, free, &mut work).then_some(())
+    extend_rec(mdd, list, gated, values, free, &mut work).then_some(())
 }
 
 /// Whether some choice of the `free` variables puts the ticket `values` in `node`.
@@ -245,12 +265,25 @@ fn reachable_with(mdd: &Mdd, node: Node, values: &[u32], free: &[bool]) -> bool 
     }
 }
 
-fn extend_rec(mdd: &Mdd, list: Vec<Node>, values: &mut [u32], free: &[bool], work: &mut usize) -> bool {
+/// Follow `node` through the variables before `var`, by the ticket's values.
+fn walk_to(mdd: &Mdd, mut node: Node, var: u32, values: &[u32]) -> Node {
+    while let Some(v) = mdd.var_of(node) {
+        if v >= var {
+            break;
+        }
+        node = mdd.kids(node)[values[v as usize] as usize];
+    }
+    node
+}
+
+fn extend_rec(mdd: &Mdd, list: Vec<Node>, gated: &dyn Fn(u32) -> Vec<Node>, values: &mut [u32], free: &[bool], work: &mut usize) -> bool {
     *work += list.len() + 1;
     if *work > EXTEND_BUDGET || list.contains(&TRUE) {
         return false;
     }
     let list: Vec<Node> = list.into_iter().filter(|n| *n != FALSE).collect();
+    // The next variable to settle: the lowest one a live set tests, or a
+    // free atom that is still false (setting it true may be needed to escape).
     let Some(var) = list.iter().filter_map(|n| mdd.var_of(*n)).min() else { return true };
     let current = values[var as usize];
     let choices: Vec<u32> = if free[var as usize] {
@@ -259,9 +292,13 @@ fn extend_rec(mdd: &Mdd, list: Vec<Node>, values: &mut [u32], free: &[bool], wor
         vec![current]
     };
     for value in choices {
-        let rest: Vec<Node> = list.iter().map(|&n| if mdd.var_of(n) == Some(var) { mdd.kids(n)[value as usize] } else { n }).collect();
         values[var as usize] = value;
-        if extend_rec(mdd, rest, values, free, work) {
+        // Sets gated on a free atom come alive when it turns true.
+        let joining = if free[var as usize] && value == 1 { gated(var) } else { Vec::new() };
+        let mut rest: Vec<Node> = Vec::with_capacity(list.len() + joining.len());
+        rest.extend(list.iter().map(|&n| if mdd.var_of(n) == Some(var) { mdd.kids(n)[value as usize] } else { n }));
+        rest.extend(joining.into_iter().map(|n| walk_to(mdd, n, var + 1, values)));
+        if extend_rec(mdd, rest, gated, values, free, work) {
             return true;
         }
     }
@@ -269,33 +306,37 @@ fn extend_rec(mdd: &Mdd, list: Vec<Node>, values: &mut [u32], free: &[bool], wor
     false
 }
 
-/// Drop variables from a witness path that do not matter: any value keeps
-/// the ticket in `x` and out of every set. Gives short example tickets.
-pub(crate) fn minimize(mdd: &Mdd, x: Node, sets: &[(Node, usize)], path: &[(u32, u32)]) -> Vec<(u32, u32)> {
-    let mut values = complete(mdd, path);
-    let mut kept: Vec<(u32, u32)> = path.to_vec();
-    let witness = |values: &[u32]| contains(mdd, x, values) && sets.iter().all(|(n, _)| !contains(mdd, *n, values));
-    let mut k = 0;
-    while k < kept.len() {
-        let (var, value) = kept[k];
-        let free = (0..mdd.size(var)).all(|other| {
-            values[var as usize] = other;
-            witness(&values)
-        });
-        values[var as usize] = value;
-        if free {
-            kept.remove(k);
-        } else {
-            k += 1;
+/// The variables a witness needs: follow the whole ticket `values` through
+/// `x` and the sets together, one variable at a time as the search would,
+/// and keep the variables tested on the way. Every ticket that agrees on
+/// those is in `x` and in no set, so they describe the witness exactly.
+/// `None` if `values` is not a witness.
+pub(crate) fn essentials(mdd: &Mdd, x: Node, sets: &[(Node, usize)], values: &[u32]) -> Option<Vec<(u32, u32)>> {
+    let mut list: Vec<Node> = sets.iter().map(|(n, _)| *n).collect();
+    let mut x = x;
+    let mut path = Vec::new();
+    loop {
+        list.retain(|n| *n != FALSE);
+        if x == FALSE || list.contains(&TRUE) {
+            return None;
+        }
+        let Some(var) = list.iter().filter_map(|n| mdd.var_of(*n)).chain(mdd.var_of(x)).min() else { break };
+        let value = values[var as usize];
+        path.push((var, value));
+        let step = |n: Node| if mdd.var_of(n) == Some(var) { mdd.kids(n)[value as usize] } else { n };
+        x = step(x);
+        for n in list.iter_mut() {
+            *n = step(*n);
         }
     }
-    kept
+    (x == TRUE).then_some(path)
 }
 
 struct Search<'a> {
     mdd: &'a Mdd,
     work: usize,
     culprits: Vec<usize>,
+    activate: Activate<'a>,
     accept: &'a mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
     refused: Option<Vec<(u32, u32)>>,
     n_refused: usize,
@@ -334,8 +375,10 @@ impl Search<'_> {
             if xv == FALSE {
                 continue;
             }
-            let rest: Vec<(Node, usize)> =
-                list.iter().map(|&(n, j)| (self.cofactor(n, var, value), j)).filter(|(n, _)| *n != FALSE).collect();
+            let joining = if value == 1 { (self.activate)(var) } else { Vec::new() };
+            let mut rest: Vec<(Node, usize)> = Vec::with_capacity(list.len() + joining.len());
+            rest.extend(list.iter().map(|&(n, j)| (self.cofactor(n, var, value), j)).filter(|(n, _)| *n != FALSE));
+            rest.extend(joining.into_iter().filter(|(n, _)| *n != FALSE));
             if groups.iter().any(|(_, gx, grest)| *gx == xv && *grest == rest) {
                 continue;
             }

@@ -257,7 +257,7 @@ fn missing_patterns(policy: &Policy, flow: &mut Flow, vars: &[Option<u32>]) -> O
         excluded.push(node);
         found.push(pattern);
     }
-    // Join patterns equal but in one dimension.
+    // Join patterns equal but in one dimension, then list them in value order.
     let mut joined = true;
     while joined {
         joined = false;
@@ -281,6 +281,7 @@ fn missing_patterns(policy: &Policy, flow: &mut Flow, vars: &[Option<u32>]) -> O
             }
         }
     }
+    found.sort_by_key(|p| p.iter().map(|values| values.first().copied().unwrap_or(u32::MAX)).collect::<Vec<_>>());
     Some(found)
 }
 

@@ -9,12 +9,28 @@
 //! earlier branch. `shadow` branches win like any other: the engines stop at
 //! the first match, whatever its flags.
 //!
-//! Each question is a coverage search ([`super::cover`]) over the branches'
-//! own diagrams; the union of earlier branches is never built. A question
-//! whose search runs out of budget is answered "gave up", and nothing is
-//! claimed about it.
+//! Each question ("does `x` have a ticket no earlier branch takes?") is
+//! answered over the branches' own diagrams; their union is never built.
+//! Most policies gate most rules on a keyword set or pattern, and the
+//! answer exploits that in three steps, cheapest first:
+//!
+//! 1. *probes*: a few whole tickets of `x` with every atom `x` does not test
+//!    false, checked against the branches that can hold such a ticket (those
+//!    not gated on such an atom, see [`Flow::relevant`]);
+//! 2. the same branches, each cut down to the tickets it holds whatever
+//!    those atoms are (`forall`): a coverage proof there is a proof, and a
+//!    ticket they miss is completed over the atoms by [`cover::extend`];
+//! 3. the full search ([`cover::uncovered`]), where branches gated on an
+//!    atom `x` ignores join only where the search sets that atom true.
+//!
+//! A question whose search runs out of budget is answered "gave up", and
+//! nothing is claimed about it: the branch gets no diagnostic, and counts as
+//! possibly routing tickets for the coverage and SLA checks.
+//!
+//! [`cover::extend`]: super::cover::extend
+//! [`cover::uncovered`]: super::cover::uncovered
 
-use super::cover::{complete, contains, extend, minimize, probe, uncovered, Answer, Signature};
+use super::cover::{complete, contains, essentials, extend, probe, uncovered, Answer, Signature};
 use super::example::{concretize, unverified, Example};
 use super::mdd::{Node, FALSE, TRUE};
 use super::space::Space;
@@ -53,8 +69,8 @@ pub(crate) struct Branch {
     /// Its condition with its rollout.
     pub cond: Node,
     sig: Signature,
-    /// A text atom every ticket it matches must have (see `Flow::relevant`).
-    gate: Option<u32>,
+    /// Its gate, when its diagram starts by testing it (see `Flow::rooted`).
+    rooted: Option<u32>,
     pub status: Status,
     /// For a shadowed branch: the earlier branches that take its tickets.
     pub culprits: Vec<At>,
@@ -77,11 +93,14 @@ pub(crate) struct Flow {
     pub space: Space,
     /// Answers of `decides`, by branch and set.
     decided: HashMap<(usize, Node), Some3>,
-    /// Per variable, whether it is a text atom.
+    /// Per variable, whether it is a yes/no text atom.
     atoms: Vec<bool>,
-    /// Branches by gate atom, and those without one, in order.
+    /// Branches by *gate*, a text atom every ticket they match must have,
+    /// and those without one; in order.
     gated: HashMap<u32, Vec<usize>>,
     ungated: Vec<usize>,
+    /// Branches whose diagram starts by testing their gate, by that atom.
+    rooted: HashMap<u32, Vec<usize>>,
     /// The tickets with the priority the priority rules give them.
     pub valid: Node,
     pub branches: Vec<Branch>,
@@ -107,25 +126,38 @@ impl Flow {
             atoms,
             gated: HashMap::new(),
             ungated: Vec::new(),
+            rooted: HashMap::new(),
             valid,
             branches: Vec::new(),
             gap: Gap::Unknown,
         };
+        // FALSE means the diagram overflowed: every ticket gets some priority.
+        let mut complete = valid != FALSE;
         for at in branch_order(policy) {
             let cond = flow.condition(policy, at);
+            complete &= cond.is_some();
             let sig = cond.map(|c| Signature::of(&flow.space.mdd, c)).unwrap_or_default();
-            let gate = sig.gate(&flow.atoms);
             let i = flow.branches.len();
-            match gate {
+            match sig.gate(&flow.atoms) {
                 Some(a) => flow.gated.entry(a).or_default().push(i),
                 None => flow.ungated.push(i),
             }
-            flow.branches.push(Branch { at, cond: cond.unwrap_or(FALSE), sig, gate, status: Status::GaveUp, culprits: Vec::new() });
-            if cond.is_some() && valid != FALSE {
+            let mut rooted = None;
+            if let Some(c) = cond {
+                let root = flow.space.mdd.var_of(c).filter(|v| flow.atoms[*v as usize]);
+                if let Some(atom) = root.filter(|_| flow.space.mdd.kids(c)[0] == FALSE) {
+                    flow.rooted.entry(atom).or_default().push(i);
+                    rooted = Some(atom);
+                }
+            }
+            let built = cond.is_some();
+            flow.branches.push(Branch { at, cond: cond.unwrap_or(FALSE), sig, rooted, status: Status::GaveUp, culprits: Vec::new() });
+            if built && valid != FALSE {
                 flow.branches[i].status = flow.status(policy, i);
             }
         }
-        if valid != FALSE && flow.branches.iter().all(|b| b.status != Status::GaveUp) {
+        // A branch whose condition could not be built would leave a false gap.
+        if complete {
             flow.gap = flow.gap_of(policy, TRUE, &[]);
         }
         flow
@@ -201,7 +233,6 @@ impl Flow {
                 return Answer::Uncovered(found);
             }
         }
-        let sets = self.sets(x, before, extra);
         // Cut every set down to the tickets it holds whatever the text atoms
         // `x` does not test: rules gated on a keyword `x` ignores drop out,
         // and so do rules that need a keyword to be absent. A proof of
@@ -209,28 +240,47 @@ impl Flow {
         // a candidate, kept if it (with those atoms false) misses the real sets.
         let drop: Vec<bool> = support.iter().enumerate().map(|(v, s)| !s && self.atoms[v]).collect();
         let nodes: Vec<Node> = near.iter().map(|(n, _)| *n).collect();
+        let gated_map = &self.gated;
+        let rooted_map = &self.rooted;
+        let branches = &self.branches;
         if let Ok(cut) = self.space.mdd.forall_many(&nodes, &drop) {
             let narrow: Vec<(Node, usize)> = cut.into_iter().zip(&near).filter(|(n, _)| *n != FALSE).map(|(n, (_, j))| (n, *j)).collect();
             let space = &self.space;
             let exact = !space.has_opaque();
+            let gated = |atom: u32| -> Vec<Node> {
+                gated_map.get(&atom).map(|l| l.iter().take_while(|j| **j < before).map(|j| branches[*j].cond).collect()).unwrap_or_default()
+            };
             let mut accept = |path: &[(u32, u32)]| {
                 let mut values = complete(&space.mdd, path);
                 // With every dropped atom false only the near sets can hold it.
                 if near.iter().any(|(n, _)| contains(&space.mdd, *n, &values)) {
-                    extend(&space.mdd, &sets, &mut values, &drop)?;
+                    extend(&space.mdd, &near, &gated, &mut values, &drop)?;
                 }
                 let whole: Vec<(u32, u32)> = values.iter().enumerate().map(|(v, x)| (v as u32, *x)).collect();
                 (exact || concretize(space, policy, &whole).is_some()).then_some(whole)
             };
-            match uncovered(&space.mdd, x, &narrow, &mut accept) {
+            match uncovered(&space.mdd, x, &narrow, &|_| Vec::new(), &mut accept) {
                 answer @ (Answer::Covered(_) | Answer::Uncovered(_)) => return answer,
                 Answer::Unverified(_) | Answer::GaveUp => {}
             }
         }
+        // The full search. Branches that start by requiring an atom `x`
+        // ignores join only where the search sets that atom true.
         let space = &self.space;
+        let late = |j: usize| branches[j].rooted.is_some_and(|r| drop[r as usize]);
+        let sets: Vec<(Node, usize)> = self.sets(x, before, extra).into_iter().filter(|(_, j)| *j == usize::MAX || !late(*j)).collect();
+        let activate = |atom: u32| -> Vec<(Node, usize)> {
+            if !drop[atom as usize] {
+                return Vec::new();
+            }
+            rooted_map
+                .get(&atom)
+                .map(|l| l.iter().take_while(|j| **j < before).map(|j| (space.mdd.kids(branches[*j].cond)[1], *j)).collect())
+                .unwrap_or_default()
+        };
         let exact = !space.has_opaque();
         let mut accept = |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
-        uncovered(&space.mdd, x, &sets, &mut accept)
+        uncovered(&space.mdd, x, &sets, &activate, &mut accept)
     }
 
     /// Does branch `i` decide some ticket of `within`?
@@ -262,7 +312,11 @@ impl Flow {
         if x == FALSE {
             return Gap::None;
         }
-        let short = |flow: &Flow, path: &[(u32, u32)]| minimize(&flow.space.mdd, x, &flow.sets(x, flow.branches.len(), excluded), path);
+        // Describe the witness by the values it needs, not the whole ticket.
+        let short = |flow: &Flow, path: &[(u32, u32)]| {
+            let values = complete(&flow.space.mdd, path);
+            essentials(&flow.space.mdd, x, &flow.sets(x, flow.branches.len(), excluded), &values).unwrap_or_else(|| path.to_vec())
+        };
         let before = self.branches.len();
         match self.search(policy, x, before, excluded) {
             Answer::Covered(_) => Gap::None,

@@ -113,10 +113,6 @@ impl Mdd {
         self.sizes[var as usize]
     }
 
-    pub(crate) fn node_count(&self) -> usize {
-        self.var.len()
-    }
-
     /// The variable `node` tests, `None` for a terminal.
     pub(crate) fn var_of(&self, node: Node) -> Option<u32> {
         let v = self.var[node as usize];
@@ -281,95 +277,6 @@ impl Mdd {
         r
     }
 
-    /// Whether every ticket of `a` is in `b`. Builds nothing.
-    pub(crate) fn subset(&mut self, a: Node, b: Node) -> bool {
-        // Reduced diagrams: every non-TRUE node has a path to FALSE.
-        if a == FALSE || b == TRUE || a == b {
-            return true;
-        }
-        if a == TRUE || b == FALSE {
-            return false;
-        }
-        let key = (true, a, b);
-        if let Some(&r) = self.tests.get(&key) {
-            return r;
-        }
-        let var = self.level(a).min(self.level(b));
-        let r = (0..self.size(var)).all(|v| {
-            let (ca, cb) = (self.cofactor(a, var, v), self.cofactor(b, var, v));
-            self.subset(ca, cb)
-        });
-        if self.tests.len() > MAX_MEMO {
-            self.tests.clear();
-        }
-        self.tests.insert(key, r);
-        r
-    }
-
-    /// The tickets of `node` whose `var` is `value`, with `var` made irrelevant.
-    pub(crate) fn restrict(&mut self, node: Node, var: u32, value: u32) -> Res<Node> {
-        let mut memo = FastMap::default();
-        self.restrict_rec(node, var, value, &mut memo)
-    }
-
-    fn restrict_rec(&mut self, node: Node, var: u32, value: u32, memo: &mut FastMap<Node, Node>) -> Res<Node> {
-        let level = self.level(node);
-        if level == TERMINAL || level > var {
-            return Ok(node);
-        }
-        if level == var {
-            return Ok(self.kid(node, value));
-        }
-        if let Some(&r) = memo.get(&node) {
-            return Ok(r);
-        }
-        let kids: Vec<Node> = self.kids_of(node).to_vec();
-        let mut out = Vec::with_capacity(kids.len());
-        for k in kids {
-            out.push(self.restrict_rec(k, var, value, memo)?);
-        }
-        let r = self.mk(level, &out)?;
-        memo.insert(node, r);
-        Ok(r)
-    }
-
-    /// Project out the variables for which `drop` is true: the tickets that
-    /// agree with some ticket of `node` on every kept variable.
-    pub(crate) fn exists(&mut self, node: Node, drop: &[bool]) -> Res<Node> {
-        let mut memo = FastMap::default();
-        self.exists_rec(node, drop, &mut memo)
-    }
-
-    fn exists_rec(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {
-        let level = self.level(node);
-        if level == TERMINAL {
-            return Ok(node);
-        }
-        if let Some(&r) = memo.get(&node) {
-            return Ok(r);
-        }
-        let kids: Vec<Node> = self.kids_of(node).to_vec();
-        let r = if drop[level as usize] {
-            let mut acc = FALSE;
-            for k in kids {
-                let part = self.exists_rec(k, drop, memo)?;
-                acc = self.or(acc, part)?;
-                if acc == TRUE {
-                    break;
-                }
-            }
-            acc
-        } else {
-            let mut out = Vec::with_capacity(kids.len());
-            for k in kids {
-                out.push(self.exists_rec(k, drop, memo)?);
-            }
-            self.mk(level, &out)?
-        };
-        memo.insert(node, r);
-        Ok(r)
-    }
-
     /// Universally project out the variables for which `drop` is true: the
     /// tickets that are in each set whatever values those variables take.
     /// One memo serves all `nodes`.
@@ -427,23 +334,6 @@ impl Mdd {
             stack.extend_from_slice(self.kids_of(n));
         }
         out
-    }
-
-    /// Whether `node` tests any variable for which `pred` holds.
-    pub(crate) fn depends_on(&self, node: Node, pred: impl Fn(u32) -> bool) -> bool {
-        let mut seen = FastSet::default();
-        let mut stack = vec![node];
-        while let Some(n) = stack.pop() {
-            let level = self.level(n);
-            if level == TERMINAL || !seen.insert(n) {
-                continue;
-            }
-            if pred(level) {
-                return true;
-            }
-            stack.extend_from_slice(self.kids_of(n));
-        }
-        false
     }
 
     /// A path to TRUE testing as few variables as possible: the simplest

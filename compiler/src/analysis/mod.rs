@@ -33,21 +33,13 @@ pub use flow::{Gap, Status};
 
 /// Run every analysis, pushing findings into `diagnostics`.
 pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
-    let t = std::time::Instant::now();
     let mut flow = flow::Flow::new(policy);
-    eprintln!("flow {:?} nodes {} statuses {:?}", t.elapsed(), flow.space.mdd.node_count(), flow.branches.iter().fold([0usize;5], |mut a, b| { a[b.status as usize] += 1; a }));
-    for b in &flow.branches { if b.status == Status::GaveUp { eprint!("{:?} ", b.at); } }
-    eprintln!();
     shadowing::check(policy, &mut flow, diagnostics);
-    eprintln!("shadow {:?}", t.elapsed());
     exhaustive::check(policy, &mut flow, diagnostics);
-    eprintln!("exh {:?}", t.elapsed());
     nowhere::check(policy, &flow, diagnostics);
     fallbacks::check(policy, diagnostics);
     coverage::check(policy, &mut flow, diagnostics);
-    eprintln!("cov {:?}", t.elapsed());
     sla::check(policy, &mut flow, diagnostics);
-    eprintln!("sla {:?}", t.elapsed());
     unused::check(policy, diagnostics);
 }
 

@@ -115,9 +115,10 @@ pub(crate) fn conflicting_parts(flow: &mut Flow, when: &crate::hir::Expr) -> Vec
 /// "`waiting > budget`" for the opaque comparisons a set depends on.
 pub(crate) fn opaque_reads(policy: &Policy, flow: &Flow, set: Node) -> String {
     let mut found = Vec::new();
+    let support = flow.space.mdd.support(set);
     for (v, var) in flow.space.vars.iter().enumerate() {
         if let Key::Opaque(a, op, b) = &var.key {
-            if flow.space.mdd.depends_on(set, |x| x == v as u32) {
+            if support[v] {
                 let name = |r| super::example::read_name(policy, r);
                 found.push(format!("`{} {} {}`", name(*a), op.symbol(), name(*b)));
             }

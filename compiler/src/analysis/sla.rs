@@ -53,10 +53,14 @@ fn minutes(m: f64) -> String {
 }
 
 pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnostics) {
+    let mut hoursless: Vec<Hoursless> = Vec::new();
     for sla in &policy.slas {
         missing(policy, sla, diagnostics);
         order(policy, sla, diagnostics);
-        no_hours(policy, flow, sla, diagnostics);
+        no_hours(policy, flow, sla, &mut hoursless);
+    }
+    for h in hoursless {
+        diagnostics.push(no_hours_diagnostic(policy, h));
     }
 }
 
@@ -143,10 +147,11 @@ struct Hoursless {
     via_text: String,
 }
 
-fn no_hours(policy: &Policy, flow: &mut Flow, sla: &Sla, diagnostics: &mut Diagnostics) {
+/// Collect, per destination without hours, the business-hours targets of
+/// `sla` whose tickets can end up there.
+fn no_hours(policy: &Policy, flow: &mut Flow, sla: &Sla, found: &mut Vec<Hoursless>) {
     let tiers = tiers(policy, sla);
     let tier_var = sla.per.and_then(|f| flow.space.var(&Key::Value(Read::Field(f))));
-    let mut found: Vec<Hoursless> = Vec::new();
     for p in 0..policy.priorities.len() as u32 {
         let business: Vec<bool> = if tiers.is_empty() {
             vec![target_for(sla, p, None).is_some_and(|t| t.business)]
@@ -202,23 +207,21 @@ fn no_hours(policy: &Policy, flow: &mut Flow, sla: &Sla, diagnostics: &mut Diagn
             }
         }
     }
-    for h in found {
-        let dest = &policy.destinations[h.dest];
-        let levels = h.priorities.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
-        let mut d = Diagnostic::error(
-            Code::SlaNoHours,
-            format!("{levels} tickets can end up in `{}`, which has no hours, but sla `{}` counts their time in business hours", dest.name, sla.name),
-        )
-        .primary(dest.span, "no `hours`: business time cannot be counted here")
-        .secondary(h.via, h.via_text);
-        for t in h.targets.iter().take(SHOWN_TARGETS) {
-            d = d.secondary(*t, "counted in business hours");
-        }
-        diagnostics.push(d.help(format!(
-            "give `{}` opening hours (`hours SCHEDULE`), or drop `business` from the target",
-            dest.name
-        )));
+}
+
+fn no_hours_diagnostic(policy: &Policy, h: Hoursless) -> Diagnostic {
+    let dest = &policy.destinations[h.dest];
+    let levels = h.priorities.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    let mut d = Diagnostic::error(
+        Code::SlaNoHours,
+        format!("{levels} tickets can end up in `{}`, which has no hours, but their SLA counts business hours", dest.name),
+    )
+    .primary(dest.span, "no `hours`: business time cannot be counted here")
+    .secondary(h.via, h.via_text);
+    for t in h.targets.iter().take(SHOWN_TARGETS) {
+        d = d.secondary(*t, "counted in business hours");
     }
+    d.help(format!("give `{}` opening hours (`hours SCHEDULE`), or drop `business` from these targets", dest.name))
 }
 
 /// Every destination a ticket sent to `d` by branch `at` can end up in,

@@ -307,18 +307,16 @@ impl Space {
         self.vars.iter().any(|v| matches!(v.key, Key::Opaque(..)))
     }
 
-    pub(crate) fn is_opaque(&self, var: u32) -> bool {
-        matches!(self.vars[var as usize].key, Key::Opaque(..))
-    }
-
     /// Per variable, whether it is a text atom.
     pub(crate) fn atom_flags(&self) -> Vec<bool> {
         (0..self.vars.len() as u32).map(|v| self.is_atom(v)).collect()
     }
 
-    /// Whether `var` is a text atom: a keyword set, regex or string test.
+    /// Whether `var` is a yes/no text atom (a keyword set, regex or
+    /// non-equality string test), whose value 0 means "does not hold".
+    /// String equality variables are not: their value 0 is a string.
     pub(crate) fn is_atom(&self, var: u32) -> bool {
-        matches!(self.vars[var as usize].key, Key::Atom(_) | Key::Text(_))
+        matches!(self.vars[var as usize].key, Key::Atom(_))
     }
 
     /// The number an engine would read for value `value` of `var` (NaN for absent).

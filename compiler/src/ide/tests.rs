@@ -398,7 +398,10 @@ fn pest_keywords() -> Vec<String> {
             continue;
         }
         for (i, part) in line.split('"').enumerate() {
-            if i % 2 == 1 && part.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !words.contains(&part.to_string()) {
+            if i % 2 == 1
+                && part.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && !words.contains(&part.to_string())
+            {
                 words.push(part.to_string());
             }
         }
