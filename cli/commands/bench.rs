@@ -88,8 +88,14 @@ pub fn run(args: &BenchArgs) -> ExitCode {
     }
     let mut per_engine = Vec::new();
     for engine in engines {
-        let fresh = match load_policy(&args.policy) {
-            Ok(p) => p,
+        // Loading builds the default engine; start from the interpreter so the
+        // JIT's compile time is measured on its own.
+        let fresh = match load_policy(&args.policy).map(|p| p.with_engine(EngineKind::Interpreter)) {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
             Err(code) => return code,
         };
         let started = Instant::now();
