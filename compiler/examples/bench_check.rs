@@ -5,7 +5,7 @@
 //! repeated runs and prints the median. Not a test: run it in release mode,
 //!
 //! ```text
-//! cargo run --release -p routec-compiler --example bench_check [RUNS]
+//! cargo run --release -p routec-compiler --example bench_check
 //! ```
 //!
 //! The target is a median under 200 ms.
@@ -18,8 +18,11 @@ const RULES: usize = 1000;
 const ESCALATIONS: usize = 20;
 const KEYWORD_SETS: usize = 100;
 const MATRIX_ROWS: usize = 160;
+/// Timed runs; the median is reported.
+const RUNS: usize = 15;
 
-const INTENTS: &[&str] = &["billing", "technical", "onboarding", "feature_request", "bug_report", "account", "security", "other"];
+const INTENTS: &[&str] =
+    &["billing", "technical", "onboarding", "feature_request", "bug_report", "account", "security", "other"];
 const TIERS: &[&str] = &["free", "pro", "business", "enterprise"];
 const CHANNELS: &[&str] = &["email", "chat", "web", "phone", "api"];
 const REGIONS: &[&str] = &["na", "eu", "apac", "latam", "mea"];
@@ -129,7 +132,10 @@ fn policy() -> String {
     let _ = writeln!(s, "queue general {{ hours always }}");
     for t in 0..40 {
         let hours = ["na_hours", "eu_hours", "apac_hours"][t % 3];
-        let _ = writeln!(s, "team team{t} {{\n  hours {hours}\n  capacity 30\n  when closed -> oncall\n  when full -> general\n}}");
+        let _ = writeln!(
+            s,
+            "team team{t} {{\n  hours {hours}\n  capacity 30\n  when closed -> oncall\n  when full -> general\n}}"
+        );
     }
     let _ = writeln!(
         s,
@@ -149,7 +155,13 @@ fn policy() -> String {
     }
     let _ = writeln!(s, "\nmatrix intent, customer.tier, channel, region, product {{");
     for _ in 0..MATRIX_ROWS {
-        let cells = [cell(&mut rng, INTENTS), cell(&mut rng, TIERS), cell(&mut rng, CHANNELS), cell(&mut rng, REGIONS), cell(&mut rng, PRODUCTS)];
+        let cells = [
+            cell(&mut rng, INTENTS),
+            cell(&mut rng, TIERS),
+            cell(&mut rng, CHANNELS),
+            cell(&mut rng, REGIONS),
+            cell(&mut rng, PRODUCTS),
+        ];
         let _ = writeln!(s, "  {} -> team{}", cells.join(", "), rng.below(40));
     }
     let _ = writeln!(s, "  _, _, _, _, _ -> general\n}}");
@@ -157,9 +169,8 @@ fn policy() -> String {
 }
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(15);
+    let runs = RUNS;
     let text = policy();
-    if std::env::var("BENCH_DUMP").is_ok() { print!("{text}"); return; }
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut summary = String::new();
     for run in 0..runs {
@@ -186,7 +197,10 @@ fn main() {
     }
     times.sort_unstable();
     let median = times[times.len() / 2];
-    println!("policy: {RULES} rules, {ESCALATIONS} escalations, 5-dimension matrix with {} rows; {summary}", MATRIX_ROWS + 1);
+    println!(
+        "policy: {RULES} rules, {ESCALATIONS} escalations, 5-dimension matrix with {} rows; {summary}",
+        MATRIX_ROWS + 1
+    );
     println!(
         "analyze(): median {:.1} ms over {runs} runs (min {:.1} ms, max {:.1} ms)",
         median.as_secs_f64() * 1e3,

@@ -88,13 +88,15 @@ fn condition(classifier: bool, priority: bool) -> BoxedStrategy<String> {
 }
 
 fn outcome() -> impl Strategy<Value = String> {
-    (0..3u8, prop::bool::weighted(0.2)).prop_map(|(d, rollout)| {
-        if rollout {
-            format!("t{d}\n  rollout 50%")
-        } else {
-            format!("t{d}")
-        }
-    })
+    (0..3u8, prop::bool::weighted(0.2)).prop_map(
+        |(d, rollout)| {
+            if rollout {
+                format!("t{d}\n  rollout 50%")
+            } else {
+                format!("t{d}")
+            }
+        },
+    )
 }
 
 fn cell(values: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -168,8 +170,11 @@ fn tickets(hir: &Policy, program: &Program) -> Vec<Vec<f64>> {
                 "opt" => add("opt".into(), &[0.0, 1.0, f64::NAN]),
                 other => add(other.into(), &[0.0]),
             },
-            SlotSource::Signal(Signal::Intent | Signal::Threshold) => add("intent".into(), &[0.0, 1.0]),
-            SlotSource::Signal(Signal::Confidence) => add("confidence".into(), &[0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0]),
+            // No intent (NaN): a ticket without `signals` and no model loaded.
+            SlotSource::Signal(Signal::Intent | Signal::Threshold) => add("intent".into(), &[0.0, 1.0, f64::NAN]),
+            SlotSource::Signal(Signal::Confidence) => {
+                add("confidence".into(), &[0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0, f64::NAN])
+            }
             SlotSource::Signal(_) => {}
             SlotSource::Bucket => add("bucket".into(), &[10.0, 60.0]),
             SlotSource::Keywords { scope, set } => add(format!("kw{}{scope:?}", set.0), &[0.0, 1.0]),
@@ -195,7 +200,10 @@ fn tickets(hir: &Policy, program: &Program) -> Vec<Vec<f64>> {
                 SlotSource::Signal(Signal::Confidence) => get("confidence"),
                 // The runtime's contract: the threshold of the ticket's intent.
                 SlotSource::Signal(Signal::Threshold) => {
-                    if get("intent") == 1.0 {
+                    let intent = get("intent");
+                    if intent.is_nan() {
+                        f64::NAN
+                    } else if intent == 1.0 {
                         0.8
                     } else {
                         0.6
@@ -251,7 +259,9 @@ fn check(source: &str) -> Result<(), TestCaseError> {
             Status::Never | Status::Shadowed => {
                 prop_assert!(!*hit, "branch {i} said unreachable ({status:?}), but a ticket reaches it\n{source}")
             }
-            Status::Unknown | Status::GaveUp => prop_assert!(false, "branch {i} not decided ({status:?}) in the exact fragment\n{source}"),
+            Status::Unknown | Status::GaveUp => {
+                prop_assert!(false, "branch {i} not decided ({status:?}) in the exact fragment\n{source}")
+            }
         }
     }
     let codes: Vec<Code> = result.diagnostics.iter().map(|d| d.code).collect();
@@ -265,7 +275,13 @@ fn check(source: &str) -> Result<(), TestCaseError> {
             prop_assert!(nowhere.is_some(), "reported a gap, but every ticket is routed\n{source}");
             let block = example.signal_block(&program);
             let outcome = interp::decide(&program, &block).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(outcome.branch, RawOutcome::NONE, "the example {} is routed\n{}", example.summary(), source);
+            prop_assert_eq!(
+                outcome.branch,
+                RawOutcome::NONE,
+                "the example {} is routed\n{}",
+                example.summary(),
+                source
+            );
             prop_assert!(reports_gap, "a gap without a diagnostic\n{source}");
         }
         other => prop_assert!(false, "gap not decided ({other:?}) in the exact fragment\n{source}"),
@@ -275,7 +291,9 @@ fn check(source: &str) -> Result<(), TestCaseError> {
         .branches
         .iter()
         .zip(&program.branches)
-        .filter(|(s, b)| matches!(s, Status::Never | Status::Shadowed) && b.stage != routec_compiler::hir::Stage::Otherwise)
+        .filter(|(s, b)| {
+            matches!(s, Status::Never | Status::Shadowed) && b.stage != routec_compiler::hir::Stage::Otherwise
+        })
         .count();
     let reported = codes.iter().filter(|c| matches!(c, Code::UnreachableRule | Code::UnreachableRow)).count();
     prop_assert_eq!(unreachable, reported, "unreachable branches vs diagnostics\n{}", source);

@@ -5,19 +5,21 @@
 //! independent keyword atoms are exactly the sets decision diagrams are bad
 //! at, while each condition alone is small.
 //!
-//! Two stages. First a few *probes*: whole tickets built from a path of the
-//! set with every other variable at a value that tends to avoid conditions
-//! (keyword atoms false), each checked against every set of the list by
-//! walking its diagram. Most reachable branches are confirmed this way in
-//! microseconds. Then, if no probe escapes, a *search* descends through
-//! the diagrams together, one variable at a time (always the lowest one any
-//! of them tests, so each step is a child lookup), drops the sets that
-//! cannot contain the remaining tickets, stops as covered where one set is
-//! `TRUE` and with a witness where none is left. Values that lead to the
-//! same children are tried once, the value leaving the fewest sets first.
+//! The tools, which [`super::flow`] combines cheapest first:
+//! - [`probe`]: a few whole tickets checked against every set by walking
+//!   its diagram;
+//! - [`uncovered`]: a search that descends through the diagrams together,
+//!   one variable at a time (always the lowest one any of them tests, so
+//!   each step is a child lookup), drops the sets that cannot hold the
+//!   remaining tickets, stops as covered where one set is `TRUE` and with a
+//!   witness where none is left. Values leading to the same children are
+//!   tried once, the value leaving the fewest sets first, and a value whose
+//!   case is implied by one already covered is skipped;
+//! - [`extend`]: complete a ticket over the atoms a question ignores;
+//! - [`essentials`]: the variables a witness really needs, for messages.
 //!
-//! The search is capped by a work budget (sets visited); past it the
-//! answer is "gave up".
+//! Searches are capped by a work budget (sets visited); past it the answer
+//! is "gave up".
 
 use super::mdd::{FastMap, FastSet, Mdd, Node, FALSE, TRUE};
 
@@ -141,7 +143,7 @@ pub(crate) fn probe(
     x: Node,
     sets: &[(Node, usize)],
     atoms: &[bool],
-    accept: &mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
+    accept: Accept<'_>,
 ) -> Option<Vec<(u32, u32)>> {
     if x == FALSE {
         return None;
@@ -175,6 +177,15 @@ pub(crate) fn probe(
     None
 }
 
+/// Sets of a question with their indices.
+type Sets = Vec<(Node, usize)>;
+
+/// A path through the diagrams: (variable, value) pairs.
+pub(crate) type Path = Vec<(u32, u32)>;
+
+/// Decides whether a candidate ticket counts (and may complete it): see [`uncovered`].
+pub(crate) type Accept<'a> = &'a mut dyn FnMut(&[(u32, u32)]) -> Option<Path>;
+
 /// Sets that join a search when it sets a variable to 1: see [`uncovered`].
 pub(crate) type Activate<'a> = &'a dyn Fn(u32) -> Vec<(Node, usize)>;
 
@@ -190,7 +201,7 @@ pub(crate) fn uncovered(
     x: Node,
     sets: &[(Node, usize)],
     activate: Activate<'_>,
-    accept: &mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
+    accept: Accept<'_>,
 ) -> Answer {
     if x == FALSE {
         return Answer::Covered(Vec::new());
@@ -276,7 +287,14 @@ fn walk_to(mdd: &Mdd, mut node: Node, var: u32, values: &[u32]) -> Node {
     node
 }
 
-fn extend_rec(mdd: &Mdd, list: Vec<Node>, gated: &dyn Fn(u32) -> Vec<Node>, values: &mut [u32], free: &[bool], work: &mut usize) -> bool {
+fn extend_rec(
+    mdd: &Mdd,
+    list: Vec<Node>,
+    gated: &dyn Fn(u32) -> Vec<Node>,
+    values: &mut [u32],
+    free: &[bool],
+    work: &mut usize,
+) -> bool {
     *work += list.len() + 1;
     if *work > EXTEND_BUDGET || list.contains(&TRUE) {
         return false;
@@ -304,6 +322,20 @@ fn extend_rec(mdd: &Mdd, list: Vec<Node>, gated: &dyn Fn(u32) -> Vec<Node>, valu
     }
     values[var as usize] = current;
     false
+}
+
+/// Turn atoms of a witness off where it stays a witness, so examples read
+/// "a ticket with …" rather than "… that also mentions kw7".
+pub(crate) fn prefer_absent(mdd: &Mdd, x: Node, sets: &[(Node, usize)], values: &mut [u32], atoms: &[bool]) {
+    let witness = |values: &[u32]| contains(mdd, x, values) && sets.iter().all(|(n, _)| !contains(mdd, *n, values));
+    for var in 0..values.len() {
+        if atoms[var] && values[var] != 0 {
+            values[var] = 0;
+            if !witness(values) {
+                values[var] = 1;
+            }
+        }
+    }
 }
 
 /// The variables a witness needs: follow the whole ticket `values` through
@@ -337,7 +369,7 @@ struct Search<'a> {
     work: usize,
     culprits: Vec<usize>,
     activate: Activate<'a>,
-    accept: &'a mut dyn FnMut(&[(u32, u32)]) -> Option<Vec<(u32, u32)>>,
+    accept: Accept<'a>,
     refused: Option<Vec<(u32, u32)>>,
     n_refused: usize,
 }
@@ -369,7 +401,8 @@ impl Search<'_> {
         let Some(var) = var else { return self.leaf(x, path) };
         let size = self.mdd.size(var);
         // Values leading to the same children are one case.
-        let mut groups: Vec<(u32, Node, Vec<(Node, usize)>)> = Vec::new();
+        // (value, what is left of `x`, the sets left)
+        let mut groups: Vec<(u32, Node, Sets)> = Vec::new();
         for value in 0..size {
             let xv = self.cofactor(x, var, value);
             if xv == FALSE {

@@ -50,7 +50,9 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
     if groups.is_empty() {
         return;
     }
-    let used: Vec<bool> = (0..policy.schedules.len()).map(|s| policy.destinations.iter().any(|d| d.schedule.map(|x| x.index()) == Some(s))).collect();
+    let used: Vec<bool> = (0..policy.schedules.len())
+        .map(|s| policy.destinations.iter().any(|d| d.schedule.map(|x| x.index()) == Some(s)))
+        .collect();
     let weeks = hours::weeks(policy, &used);
     let mut ends_closed: Vec<Option<Vec<(Week, Intervals)>>> = vec![None; policy.destinations.len()];
     let mut warned: Vec<(usize, Vec<String>, At)> = Vec::new();
@@ -109,7 +111,12 @@ fn groups(policy: &Policy, flow: &mut Flow) -> Vec<Group> {
     let mut out = Vec::new();
     for p in 0..policy.priorities.len() as u32 {
         let Some(sla) = sla else {
-            out.push(Group { priority: p, tiers: TRUE, name: format!("`{}`", policy.priorities[p as usize].name), target: None });
+            out.push(Group {
+                priority: p,
+                tiers: TRUE,
+                name: format!("`{}`", policy.priorities[p as usize].name),
+                target: None,
+            });
             continue;
         };
         // Per tier: does this priority need a destination open around the clock?
@@ -127,8 +134,10 @@ fn groups(policy: &Policy, flow: &mut Flow) -> Vec<Group> {
         let (tiers, name) = match tier_var {
             Some(var) if needs.iter().any(|n| !n) => {
                 // An absent tier (optional field) uses the base target.
-                let node = flow.space.mdd.leaf(var, |v| needs.get(v as usize).copied().unwrap_or(base_needed)).unwrap_or(TRUE);
-                let listed: Vec<&str> = tier_values.iter().zip(&needs).filter(|(_, n)| **n).map(|(v, _)| v.as_str()).collect();
+                let node =
+                    flow.space.mdd.leaf(var, |v| needs.get(v as usize).copied().unwrap_or(base_needed)).unwrap_or(TRUE);
+                let listed: Vec<&str> =
+                    tier_values.iter().zip(&needs).filter(|(_, n)| **n).map(|(v, _)| v.as_str()).collect();
                 let field = per.map(|f| policy.field(f).path.clone()).unwrap_or_default();
                 (node, format!("`{name}` (`{field}` {})", listed.join(", ")))
             }
@@ -231,7 +240,10 @@ fn nothing_open(policy: &Policy, group: &Group, routed: &[(usize, At)], closed: 
     );
     for (k, (dest, at)) in routed.iter().take(SHOWN_DESTINATIONS).enumerate() {
         d = label_chain(policy, d, *dest, k == 0);
-        d = d.secondary(flow::name_span(policy, *at), format!("sends {} tickets to `{}`", group.name, policy.destinations[*dest].name));
+        d = d.secondary(
+            flow::name_span(policy, *at),
+            format!("sends {} tickets to `{}`", group.name, policy.destinations[*dest].name),
+        );
     }
     if let Some(t) = group.target {
         d = d.secondary(t, "a calendar-time target: these tickets cannot wait for opening hours");
@@ -244,7 +256,11 @@ fn some_closed(policy: &Policy, dest: usize, names: &[String], at: At, closed: &
     let who = names.join(", ");
     let d = Diagnostic::warning(
         Code::ClosedCoverage,
-        format!("{who} tickets routed to {} can land in a closed destination {}", chain_text(policy, dest), windows_text(&windows)),
+        format!(
+            "{who} tickets routed to {} can land in a closed destination {}",
+            chain_text(policy, dest),
+            windows_text(&windows)
+        ),
     );
     let d = label_chain(policy, d, dest, true);
     d.secondary(flow::name_span(policy, at), format!("sends {who} tickets to `{}`", policy.destinations[dest].name))

@@ -228,16 +228,26 @@ fn slots(space: &Space, policy: &Policy, a: &Assignment) -> Vec<(SlotSource, f64
     if let Some(c) = &policy.classifier {
         let intent =
             space.var(&Key::Value(Read::Signal(Signal::Intent))).map(|v| a.values[v as usize] as usize).unwrap_or(0);
-        let t = c.thresholds.get(intent).copied().unwrap_or(c.default_threshold);
+        // No intent (the extra "absent" value past the labels) means no threshold either.
+        let t = if intent >= c.thresholds.len() {
+            f64::NAN
+        } else {
+            c.thresholds.get(intent).copied().unwrap_or(c.default_threshold)
+        };
         out.push((SlotSource::Signal(Signal::Threshold), t));
     }
     out
 }
 
+/// Atoms that must not match listed one by one; more are summarised.
+const LISTED_ABSENT: usize = 3;
+
 fn example(space: &Space, policy: &Policy, path: &[(u32, u32)], a: &Assignment) -> Example {
     let mut path: Vec<(u32, u32)> = path.to_vec();
     path.sort_unstable();
-    let mut described = Vec::new();
+    let mut values_part = Vec::new();
+    let mut present = Vec::new();
+    let mut absent = Vec::new();
     let mut notes = Vec::new();
     for &(var, _) in &path {
         let value = a.values[var as usize];
@@ -248,8 +258,19 @@ fn example(space: &Space, policy: &Policy, path: &[(u32, u32)], a: &Assignment) 
             Key::Value(read) if space.representative(var, value).is_nan() => {
                 notes.push(format!("no `{}`", read_name(policy, *read)));
             }
-            _ => described.push(describe_var(space, policy, var, value, a.numbers[var as usize])),
+            Key::Atom(_) if value == 0 => absent.push(describe_var(space, policy, var, value, None)),
+            Key::Atom(_) => present.push(describe_var(space, policy, var, value, None)),
+            _ => values_part.push(describe_var(space, policy, var, value, a.numbers[var as usize])),
         }
+    }
+    // A witness that avoids dozens of keyword rules lists what it needs
+    // first and sums up the keyword sets it must not match.
+    let mut described = values_part;
+    described.extend(present);
+    if absent.len() <= LISTED_ABSENT {
+        described.extend(absent);
+    } else {
+        notes.push(format!("none of {} other keyword sets or patterns matching", absent.len()));
     }
     Example { slots: slots(space, policy, a), described, notes, values: a.values.clone() }
 }

@@ -185,7 +185,11 @@ fn gaps(policy: &Policy, flow: &mut Flow, m: usize, diagnostics: &mut Diagnostic
     let names: Vec<String> = patterns.iter().map(|p| show_pattern(policy, flow, matrix, &vars, p)).collect();
     let mut listed = names.iter().take(SHOWN_PATTERNS).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     if names.len() > SHOWN_PATTERNS {
-        let more = if names.len() >= MAX_PATTERNS { "more".to_string() } else { format!("{} more", names.len() - SHOWN_PATTERNS) };
+        let more = if names.len() >= MAX_PATTERNS {
+            "more".to_string()
+        } else {
+            format!("{} more", names.len() - SHOWN_PATTERNS)
+        };
         listed.push_str(&format!(" and {more}"));
     }
     let dims = matrix.dimensions.iter().map(|(d, _)| dim_name(policy, d)).collect::<Vec<_>>().join(", ");
@@ -213,8 +217,11 @@ fn gaps(policy: &Policy, flow: &mut Flow, m: usize, diagnostics: &mut Diagnostic
     if let Some(o) = policy.otherwise.as_ref().filter(|o| o.rollout.is_some()) {
         d = d.secondary(o.span, "`otherwise` with a rollout catches only part of the rest");
     }
-    let example_row = names.first().map(|n| n.trim_start_matches('(').trim_end_matches(')').to_string()).unwrap_or_default();
-    d = d.help(format!("add rows for them (e.g. `{example_row} -> DESTINATION`), or `otherwise -> DESTINATION` after the matrix"));
+    let example_row =
+        names.first().map(|n| n.trim_start_matches('(').trim_end_matches(')').to_string()).unwrap_or_default();
+    d = d.help(format!(
+        "add rows for them (e.g. `{example_row} -> DESTINATION`), or `otherwise -> DESTINATION` after the matrix"
+    ));
     diagnostics.push(d);
 }
 
@@ -235,7 +242,8 @@ fn missing_patterns(policy: &Policy, flow: &mut Flow, vars: &[Option<u32>]) -> O
             Gap::None => break,
             Gap::Unknown => return (!found.is_empty()).then_some(found),
         };
-        let mut pattern: Pattern = vars.iter().map(|v| v.map(|var| vec![example_value(&example, var)]).unwrap_or_default()).collect();
+        let mut pattern: Pattern =
+            vars.iter().map(|v| v.map(|var| vec![example_value(&example, var)]).unwrap_or_default()).collect();
         for k in 0..vars.len() {
             let Some(var) = vars[k] else { continue };
             let size = flow.space.mdd.size(var);
@@ -243,7 +251,7 @@ fn missing_patterns(policy: &Policy, flow: &mut Flow, vars: &[Option<u32>]) -> O
             for value in 0..size {
                 let mut wider = pattern.clone();
                 wider[k] = vec![value];
-                let Some(node) = pattern_node(flow, vars, &wider) else { return None };
+                let node = pattern_node(flow, vars, &wider)?;
                 if matches!(flow.gap_of(policy, node, &[]), Gap::None | Gap::Unknown) {
                     every = false;
                     break;

@@ -30,7 +30,7 @@
 //! [`cover::extend`]: super::cover::extend
 //! [`cover::uncovered`]: super::cover::uncovered
 
-use super::cover::{complete, contains, essentials, extend, probe, uncovered, Answer, Signature};
+use super::cover::{complete, contains, essentials, extend, prefer_absent, probe, uncovered, Answer, Signature};
 use super::example::{concretize, unverified, Example};
 use super::mdd::{Node, FALSE, TRUE};
 use super::space::Space;
@@ -151,7 +151,14 @@ impl Flow {
                 }
             }
             let built = cond.is_some();
-            flow.branches.push(Branch { at, cond: cond.unwrap_or(FALSE), sig, rooted, status: Status::GaveUp, culprits: Vec::new() });
+            flow.branches.push(Branch {
+                at,
+                cond: cond.unwrap_or(FALSE),
+                sig,
+                rooted,
+                status: Status::GaveUp,
+                culprits: Vec::new(),
+            });
             if built && valid != FALSE {
                 flow.branches[i].status = flow.status(policy, i);
             }
@@ -187,7 +194,8 @@ impl Flow {
             Answer::Unverified(_) => Status::Unknown,
             Answer::GaveUp => Status::GaveUp,
             Answer::Covered(culprits) => {
-                self.branches[i].culprits = culprits.into_iter().filter_map(|j| self.branches.get(j).map(|b| b.at)).collect();
+                self.branches[i].culprits =
+                    culprits.into_iter().filter_map(|j| self.branches.get(j).map(|b| b.at)).collect();
                 Status::Shadowed
             }
         }
@@ -196,8 +204,12 @@ impl Flow {
     /// The conditions of the branches before `before` that may meet `x`, and `extra`.
     fn sets(&self, x: Node, before: usize, extra: &[Node]) -> Vec<(Node, usize)> {
         let sig = Signature::of(&self.space.mdd, x);
-        let mut sets: Vec<(Node, usize)> =
-            self.branches[..before].iter().enumerate().filter(|(_, b)| b.sig.may_meet(&sig)).map(|(j, b)| (b.cond, j)).collect();
+        let mut sets: Vec<(Node, usize)> = self.branches[..before]
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.sig.may_meet(&sig))
+            .map(|(j, b)| (b.cond, j))
+            .collect();
         sets.extend(extra.iter().map(|n| (*n, usize::MAX)));
         sets
     }
@@ -214,8 +226,11 @@ impl Flow {
             }
         }
         picked.sort_unstable();
-        let mut sets: Vec<(Node, usize)> =
-            picked.into_iter().filter(|j| self.branches[*j].sig.may_meet(&sig)).map(|j| (self.branches[j].cond, j)).collect();
+        let mut sets: Vec<(Node, usize)> = picked
+            .into_iter()
+            .filter(|j| self.branches[*j].sig.may_meet(&sig))
+            .map(|j| (self.branches[j].cond, j))
+            .collect();
         sets.extend(extra.iter().map(|n| (*n, usize::MAX)));
         sets
     }
@@ -228,7 +243,8 @@ impl Flow {
         {
             let space = &self.space;
             let exact = !space.has_opaque();
-            let mut accept = |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
+            let mut accept =
+                |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
             if let Some(found) = probe(&space.mdd, x, &near, &self.atoms, &mut accept) {
                 return Answer::Uncovered(found);
             }
@@ -244,11 +260,15 @@ impl Flow {
         let rooted_map = &self.rooted;
         let branches = &self.branches;
         if let Ok(cut) = self.space.mdd.forall_many(&nodes, &drop) {
-            let narrow: Vec<(Node, usize)> = cut.into_iter().zip(&near).filter(|(n, _)| *n != FALSE).map(|(n, (_, j))| (n, *j)).collect();
+            let narrow: Vec<(Node, usize)> =
+                cut.into_iter().zip(&near).filter(|(n, _)| *n != FALSE).map(|(n, (_, j))| (n, *j)).collect();
             let space = &self.space;
             let exact = !space.has_opaque();
             let gated = |atom: u32| -> Vec<Node> {
-                gated_map.get(&atom).map(|l| l.iter().take_while(|j| **j < before).map(|j| branches[*j].cond).collect()).unwrap_or_default()
+                gated_map
+                    .get(&atom)
+                    .map(|l| l.iter().take_while(|j| **j < before).map(|j| branches[*j].cond).collect())
+                    .unwrap_or_default()
             };
             let mut accept = |path: &[(u32, u32)]| {
                 let mut values = complete(&space.mdd, path);
@@ -268,18 +288,22 @@ impl Flow {
         // ignores join only where the search sets that atom true.
         let space = &self.space;
         let late = |j: usize| branches[j].rooted.is_some_and(|r| drop[r as usize]);
-        let sets: Vec<(Node, usize)> = self.sets(x, before, extra).into_iter().filter(|(_, j)| *j == usize::MAX || !late(*j)).collect();
+        let sets: Vec<(Node, usize)> =
+            self.sets(x, before, extra).into_iter().filter(|(_, j)| *j == usize::MAX || !late(*j)).collect();
         let activate = |atom: u32| -> Vec<(Node, usize)> {
             if !drop[atom as usize] {
                 return Vec::new();
             }
             rooted_map
                 .get(&atom)
-                .map(|l| l.iter().take_while(|j| **j < before).map(|j| (space.mdd.kids(branches[*j].cond)[1], *j)).collect())
+                .map(|l| {
+                    l.iter().take_while(|j| **j < before).map(|j| (space.mdd.kids(branches[*j].cond)[1], *j)).collect()
+                })
                 .unwrap_or_default()
         };
         let exact = !space.has_opaque();
-        let mut accept = |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
+        let mut accept =
+            |path: &[(u32, u32)]| (exact || concretize(space, policy, path).is_some()).then(|| path.to_vec());
         uncovered(&space.mdd, x, &sets, &activate, &mut accept)
     }
 
@@ -314,8 +338,10 @@ impl Flow {
         }
         // Describe the witness by the values it needs, not the whole ticket.
         let short = |flow: &Flow, path: &[(u32, u32)]| {
-            let values = complete(&flow.space.mdd, path);
-            essentials(&flow.space.mdd, x, &flow.sets(x, flow.branches.len(), excluded), &values).unwrap_or_else(|| path.to_vec())
+            let mut values = complete(&flow.space.mdd, path);
+            let sets = flow.sets(x, flow.branches.len(), excluded);
+            prefer_absent(&flow.space.mdd, x, &sets, &mut values, &flow.atoms);
+            essentials(&flow.space.mdd, x, &sets, &values).unwrap_or_else(|| path.to_vec())
         };
         let before = self.branches.len();
         match self.search(policy, x, before, excluded) {

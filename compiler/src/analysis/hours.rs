@@ -5,7 +5,10 @@
 //!
 //! Time is minutes since the Unix epoch, UTC. Rather than walking minutes,
 //! each schedule becomes a list of open intervals, and closed-ness is
-//! computed with interval intersections and complements.
+//! computed with interval intersections and complements. A schedule is open
+//! when the wall clock in its zone shows a time inside the day's hours on a
+//! day that is not a holiday; the intervals follow that exactly across
+//! offset changes (see [`open`]).
 //!
 //! The weeks examined: one ordinary week in each stretch of the year in
 //! which no used time zone changes its offset, every week that contains such
@@ -151,11 +154,8 @@ pub(crate) fn weeks(policy: &Policy, used: &[bool]) -> Vec<Week> {
     years.sort_unstable();
     years.dedup();
     years.truncate(MAX_YEARS);
-    let holiday_minutes: Vec<Minute> = holidays
-        .iter()
-        .filter_map(|d| d.to_zoned(TimeZone::UTC).ok())
-        .map(|z| minute_of(z.timestamp()))
-        .collect();
+    let holiday_minutes: Vec<Minute> =
+        holidays.iter().filter_map(|d| d.to_zoned(TimeZone::UTC).ok()).map(|z| minute_of(z.timestamp())).collect();
     let near_holiday = |start: Minute| holiday_minutes.iter().any(|h| *h > start - 2 * DAY && *h < start + WEEK + DAY);
 
     let mut out: Vec<Week> = Vec::new();
@@ -207,7 +207,30 @@ pub(crate) fn weeks(policy: &Policy, used: &[bool]) -> Vec<Week> {
     out
 }
 
-/// When `schedule` is open within `range`.
+/// Stretches of `range` over which `tz` keeps one UTC offset: (start, end, offset in minutes).
+fn segments(tz: &TimeZone, range: (Minute, Minute)) -> Vec<(Minute, Minute, Minute)> {
+    let Some(start) = timestamp_of(range.0) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut at = range.0;
+    let mut offset = (tz.to_offset(start).seconds() / 60) as Minute;
+    for t in tz.following(start) {
+        let m = minute_of(t.timestamp());
+        if m >= range.1 {
+            break;
+        }
+        out.push((at, m, offset));
+        at = m;
+        offset = (t.offset().seconds() / 60) as Minute;
+    }
+    out.push((at, range.1, offset));
+    out
+}
+
+/// When `schedule` is open within `range`: the instants whose wall-clock
+/// time in the schedule's zone falls inside the hours of a day that is not a
+/// holiday. Exact across offset changes: an opening time that the clocks
+/// skip opens when they jump past it, and an hour the clocks repeat is open
+/// (or closed) both times.
 pub(crate) fn open(schedule: &Schedule, range: (Minute, Minute)) -> Intervals {
     if schedule.always_open && schedule.holidays.is_empty() {
         return Intervals(vec![range]);
@@ -217,21 +240,19 @@ pub(crate) fn open(schedule: &Schedule, range: (Minute, Minute)) -> Intervals {
     let (Some(first), Some(last)) = (local_date(range.0), local_date(range.1)) else { return Intervals::default() };
     let whole_days: [Vec<(u16, u16)>; 7] = std::array::from_fn(|_| vec![(0, 1440)]);
     let weekly = if schedule.always_open { &whole_days } else { &schedule.weekly };
-    let at = |date: Date, minutes: u16| -> Option<Minute> {
-        let (date, minutes) = if minutes >= 1440 { (date.tomorrow().ok()?, minutes - 1440) } else { (date, minutes) };
-        let dt = DateTime::from_parts(date, jiff::civil::Time::new((minutes / 60) as i8, (minutes % 60) as i8, 0, 0).ok()?);
-        // In a daylight-saving gap or fold, take the earlier valid instant, as clocks do.
-        Some(minute_of(tz.to_ambiguous_timestamp(dt).compatible().ok()?))
-    };
+    let segments = segments(&tz, range);
+    // Local wall-clock time as minutes since 1970-01-01T00:00 on the same clock.
+    let wall = |date: Date| date.to_zoned(TimeZone::UTC).ok().map(|z| minute_of(z.timestamp()));
     let mut parts = Vec::new();
     let mut date = first.yesterday().unwrap_or(first);
     let stop = last.tomorrow().unwrap_or(last);
     while date <= stop {
-        if !schedule.holidays.contains(&date) {
+        if let (false, Some(midnight)) = (schedule.holidays.contains(&date), wall(date)) {
             let day = date.weekday().to_monday_zero_offset() as usize;
             for &(o, c) in &weekly[day] {
-                if let (Some(a), Some(b)) = (at(date, o), at(date, c)) {
-                    parts.push((a.max(range.0), b.min(range.1)));
+                let (from, to) = (midnight + o as Minute, midnight + c as Minute);
+                for &(s, e, offset) in &segments {
+                    parts.push(((from - offset).max(s), (to - offset).min(e)));
                 }
             }
         }
@@ -281,7 +302,14 @@ fn local_date(tz: &TimeZone, minute: Minute) -> Option<Date> {
 
 fn window(tz: &TimeZone, a: Minute, b: Minute, week: &Week) -> Option<Window> {
     if a <= week.start && b >= week.start + WEEK {
-        return Some(Window { start_day: 0, start: 0, days: 0, end: 0, whole_week: true, date: local_date(tz, week.start) });
+        return Some(Window {
+            start_day: 0,
+            start: 0,
+            days: 0,
+            end: 0,
+            whole_week: true,
+            date: local_date(tz, week.start),
+        });
     }
     let (s, mut e) = (local(tz, a)?, local(tz, b)?);
     let mut end = (e.hour() as u16) * 60 + e.minute() as u16;
@@ -307,7 +335,7 @@ fn show(w: &Window, last_day: u8) -> String {
         return "all week".into();
     }
     let first = DAY_NAMES[w.start_day as usize % 7];
-    let days = match last_day - w.start_day {
+    let days = match last_day.saturating_sub(w.start_day) {
         0 => first.to_string(),
         6 => "daily".to_string(),
         _ => format!("{first}–{}", DAY_NAMES[last_day as usize % 7]),

@@ -3,21 +3,30 @@
 //! coverage, SLA sanity and dead declarations. Runs only on policies without
 //! errors, reads only the `hir`, and reports through the diagnostic sink.
 //!
-//! The routing proofs share one model ([`space`]: every ticket value a
-//! condition reads as a finite variable) and one set representation
-//! ([`mdd`]); [`flow`] computes, once, the set of tickets each branch
-//! decides, and the per-code modules turn those sets into diagnostics.
-//! Where the model is inexact is documented in `space`; every claim that a
-//! branch can never match is sound, and every "this ticket routes nowhere"
-//! comes with a concrete ticket.
+//! The routing proofs share one model (`space`: every ticket value a
+//! condition reads as a finite variable), one set representation (`mdd`,
+//! for each condition on its own) and one question, answered in `cover`:
+//! "which tickets of this set does no set of that list hold?". `flow`
+//! asks it for every branch once, and the per-code modules turn the answers
+//! into diagnostics. Where the model is inexact is documented in `space`;
+//! every claim that a branch can never match is sound, and every "this
+//! ticket routes nowhere" comes with a concrete ticket that does.
+//!
+//! Modules by code: `shadowing` (unreachable-rule, maybe-unreachable-rule),
+//! `exhaustive` (non-exhaustive-matrix, unreachable-row, overlapping-rows),
+//! `nowhere` (routes-nowhere), `fallbacks` (fallback-cycle), `coverage` with
+//! `hours` (closed-coverage), `sla` (sla-missing, sla-order, sla-no-hours),
+//! `unused` (unused).
 
 mod cover;
 mod coverage;
-pub mod example;
+mod example;
 mod exhaustive;
 mod fallbacks;
-pub mod flow;
+mod flow;
 mod hours;
+#[cfg(test)]
+mod hours_tests;
 mod mdd;
 mod nowhere;
 mod shadowing;

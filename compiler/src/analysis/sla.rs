@@ -37,7 +37,8 @@ pub(crate) fn first_response(policy: &Policy) -> Option<&Sla> {
 
 /// The target for `priority`, for tickets whose tier (the SLA's `per` value) is `tier`.
 pub(crate) fn target_for(sla: &Sla, priority: u32, tier: Option<u32>) -> Option<SlaTarget> {
-    let overridden = tier.and_then(|t| sla.overrides.iter().find(|(v, p, _)| *v == t && p.0 == priority).map(|(_, _, x)| *x));
+    let overridden =
+        tier.and_then(|t| sla.overrides.iter().find(|(v, p, _)| *v == t && p.0 == priority).map(|(_, _, x)| *x));
     overridden.or_else(|| sla.targets.get(priority as usize).copied().flatten())
 }
 
@@ -81,7 +82,11 @@ fn missing(policy: &Policy, sla: &Sla, diagnostics: &mut Diagnostics) {
         if tiers.is_empty() || lacking.len() == tiers.len() {
             gaps.push(format!("`{}`", level.name));
         } else if !lacking.is_empty() {
-            gaps.push(format!("`{}` for {}", level.name, lacking.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+            gaps.push(format!(
+                "`{}` for {}",
+                level.name,
+                lacking.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            ));
         } else if sla.per.is_some_and(|f| policy.field(f).optional) {
             gaps.push(format!("`{}` for tickets without a tier", level.name));
         } else {
@@ -100,16 +105,21 @@ fn missing(policy: &Policy, sla: &Sla, diagnostics: &mut Diagnostics) {
     );
 }
 
+/// A more urgent target, a less urgent one it exceeds, their priorities,
+/// and the tiers it shows in.
+type Inversion = (SlaTarget, SlaTarget, (usize, usize), Vec<String>);
+
 fn order(policy: &Policy, sla: &Sla, diagnostics: &mut Diagnostics) {
     let tiers = tiers(policy, sla);
     let columns: Vec<Option<u32>> = std::iter::once(None).chain((0..tiers.len() as u32).map(Some)).collect();
-    // (more urgent target, less urgent target, priorities, tiers it shows in)
-    let mut found: Vec<(SlaTarget, SlaTarget, (usize, usize), Vec<String>)> = Vec::new();
+    let mut found: Vec<Inversion> = Vec::new();
     let n = policy.priorities.len();
     for column in columns {
         for urgent in 0..n {
             for relaxed in urgent + 1..n {
-                let (Some(a), Some(b)) = (target_for(sla, urgent as u32, column), target_for(sla, relaxed as u32, column)) else {
+                let (Some(a), Some(b)) =
+                    (target_for(sla, urgent as u32, column), target_for(sla, relaxed as u32, column))
+                else {
                     continue;
                 };
                 let certainly_longer = a.minutes > b.minutes && (a.business || !b.business);
@@ -124,16 +134,30 @@ fn order(policy: &Policy, sla: &Sla, diagnostics: &mut Diagnostics) {
             }
         }
     }
-    for (a, b, (urgent, relaxed), _) in found {
+    for (a, b, (urgent, relaxed), shows_in) in found {
         let (u, r) = (&policy.priorities[urgent].name, &policy.priorities[relaxed].name);
+        // Name the tiers when only some of them have the problem.
+        let scope = if !shows_in.is_empty() && shows_in.len() < tiers.len() {
+            format!(" for {}", shows_in.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))
+        } else {
+            String::new()
+        };
         diagnostics.push(
             Diagnostic::warning(
                 Code::SlaOrder,
-                format!("in sla `{}`, `{u}` has a longer target ({}) than the less urgent `{r}` ({})", sla.name, minutes(a.minutes), minutes(b.minutes)),
+                format!(
+                    "in sla `{}`, `{u}` has a longer target ({}) than the less urgent `{r}` ({}){scope}",
+                    sla.name,
+                    minutes(a.minutes),
+                    minutes(b.minutes)
+                ),
             )
             .primary(a.span, format!("`{u}` waits longer than `{r}`"))
             .secondary(b.span, format!("`{r}`'s target"))
-            .help(format!("give `{u}` a target of at most {}, or list `priorities` most urgent first", minutes(b.minutes))),
+            .help(format!(
+                "give `{u}` a target of at most {}, or list `priorities` most urgent first",
+                minutes(b.minutes)
+            )),
         );
     }
 }
@@ -163,7 +187,9 @@ fn no_hours(policy: &Policy, flow: &mut Flow, sla: &Sla, found: &mut Vec<Hoursle
         }
         let base = target_for(sla, p, None).is_some_and(|t| t.business);
         let within = match tier_var {
-            Some(var) if !tiers.is_empty() => flow.space.mdd.leaf(var, |v| business.get(v as usize).copied().unwrap_or(base)).unwrap_or(TRUE),
+            Some(var) if !tiers.is_empty() => {
+                flow.space.mdd.leaf(var, |v| business.get(v as usize).copied().unwrap_or(base)).unwrap_or(TRUE)
+            }
             _ => TRUE,
         };
         let mut targets: Vec<Span> = Vec::new();
@@ -214,7 +240,10 @@ fn no_hours_diagnostic(policy: &Policy, h: Hoursless) -> Diagnostic {
     let levels = h.priorities.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
     let mut d = Diagnostic::error(
         Code::SlaNoHours,
-        format!("{levels} tickets can end up in `{}`, which has no hours, but their SLA counts business hours", dest.name),
+        format!(
+            "{levels} tickets can end up in `{}`, which has no hours, but their SLA counts business hours",
+            dest.name
+        ),
     )
     .primary(dest.span, "no `hours`: business time cannot be counted here")
     .secondary(h.via, h.via_text);

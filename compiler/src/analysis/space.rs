@@ -20,22 +20,29 @@
 //!   the strings compared with plus "anything else", so two different
 //!   strings can never both be equal to the field.
 //!
+//! What the model assumes about the runtime: required fields, `sentiment`
+//! and `language` are always present; optional fields and the classifier's
+//! outputs (`intent`, `confidence`, `threshold`: absent for a ticket without
+//! `signals` when no model is loaded) may be absent; the
+//! signal block's `threshold` slot holds the threshold of the ticket's
+//! intent; the rollout bucket lies in 0..100.
+//!
 //! Where this model is **not exact** (it admits more tickets than exist):
-//! - text atoms are independent: `subject has legal` and `subject == "hello"`
-//!   can both hold in the model, and `starts_with "ab"` does not imply
-//!   `starts_with "a"`;
+//! - text atoms are independent of each other: `subject has legal` does not
+//!   imply `text has legal`, `subject == "hello"` and `subject has legal`
+//!   can both hold, and `starts_with "ab"` does not imply `starts_with "a"`;
 //! - a comparison between two fields or signals (`waiting > budget`,
-//!   `confidence < sentiment`) is an *opaque* yes/no atom; callers check
-//!   whether a set depends on one and then search for concrete numbers
-//!   ([`super::example`]) before claiming a ticket exists;
+//!   `confidence < sentiment`) is an *opaque* yes/no atom. Every ticket a
+//!   search finds is made concrete first ([`super::example::concretize`]
+//!   looks for numbers that make each opaque atom come out right); when no
+//!   numbers are found the claim becomes "may";
 //! - `time` and `number` fields are real numbers, `int` fields integers;
 //!   durations are non-negative, `confidence` lies in 0..1, `sentiment` in
-//!   -1..1, the rollout bucket in 0..100. Nothing else about value ranges
-//!   is known.
+//!   -1..1. Nothing else about value ranges is known.
 //!
 //! Because the model only ever admits *more* tickets, "this set is empty"
 //! is always a sound claim about real tickets; "this set is not empty" is
-//! exact unless the set depends on an opaque atom.
+//! exact up to the independence of text atoms.
 
 use super::mdd::{Mdd, Node, Res, FALSE, TRUE};
 use crate::hir::{self, ExprKind, FieldId, Operand, Policy, Signal, StringTest, Ty};
@@ -291,7 +298,10 @@ impl Space {
         }
         if !survey.uses_bucket.is_empty() {
             let regions = regions(&survey.uses_bucket, NumKind::Real, Some((0.0, true)), Some((100.0, false)));
-            vars.push(Var { key: Key::Bucket, domain: Domain::Numeric { regions, kind: NumKind::Real, lower: Some(0.0) } });
+            vars.push(Var {
+                key: Key::Bucket,
+                domain: Domain::Numeric { regions, kind: NumKind::Real, lower: Some(0.0) },
+            });
         }
         let index = vars.iter().enumerate().map(|(i, v)| (v.key.clone(), i as u32)).collect();
         let sizes = vars.iter().map(|v| v.domain.size().max(1)).collect();
@@ -523,7 +533,11 @@ impl Space {
 fn read_domain(policy: &Policy, read: Read, constants: &[f64]) -> Option<Domain> {
     let (ty, optional) = match read {
         Read::Field(f) => (policy.field(f).ty.clone(), policy.field(f).optional),
-        Read::Signal(s) => (policy.operand_ty(&Operand::Signal(s))?, false),
+        // The classifier's outputs are absent for a ticket that brings no
+        // `signals` when no model file is loaded; the engines then read NaN.
+        Read::Signal(s) => {
+            (policy.operand_ty(&Operand::Signal(s))?, matches!(s, Signal::Intent | Signal::Confidence | Signal::Threshold))
+        }
     };
     let numeric = |kind: NumKind, lower: Option<(f64, bool)>, upper: Option<(f64, bool)>| {
         let mut regions = regions(constants, kind, lower, upper);
