@@ -112,9 +112,19 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         per_engine.push((engine, engine_compile, decide_ns, signals_rate, route_rate));
     }
     println!();
-    println!("{:<12} {:>14} {:>16} {:>22} {:>22}", "engine", "engine build", "decide ns/ticket", "signals+decide tkt/s", "json→decision tkt/s");
+    println!(
+        "{:<12} {:>14} {:>16} {:>22} {:>22}",
+        "engine", "engine build", "decide ns/ticket", "signals+decide tkt/s", "json→decision tkt/s"
+    );
     for (engine, compile, ns, sig, route) in &per_engine {
-        println!("{:<12} {:>11.2} ms {:>16.1} {:>22.0} {:>22.0}", format!("{engine:?}").to_lowercase(), compile * 1e3, ns, sig, route);
+        println!(
+            "{:<12} {:>11.2} ms {:>16.1} {:>22.0} {:>22.0}",
+            format!("{engine:?}").to_lowercase(),
+            compile * 1e3,
+            ns,
+            sig,
+            route
+        );
     }
     if let [(_, _, interp_ns, ..), (_, _, jit_ns, ..)] = per_engine.as_slice() {
         if *jit_ns > 0.0 {
@@ -140,7 +150,13 @@ fn measure_decide(policy: &Policy, blocks: &[Vec<f64>], runs: usize) -> f64 {
     median(samples)
 }
 
-fn measure_end_to_end(policy: &Policy, tickets: &[Ticket], lines: &[&str], ctx: &routec_runtime::Context, runs: usize) -> (f64, f64) {
+fn measure_end_to_end(
+    policy: &Policy,
+    tickets: &[Ticket],
+    lines: &[&str],
+    ctx: &routec_runtime::Context,
+    runs: usize,
+) -> (f64, f64) {
     let reps = (50_000 / tickets.len().max(1)).max(1);
     let mut signal_rates = Vec::new();
     let mut route_rates = Vec::new();

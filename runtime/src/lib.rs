@@ -203,8 +203,16 @@ impl Policy {
                 }
             })
             .collect();
-        let mut policy =
-            Policy { compiled, extractor, hours, priority_info, branch_info, hash, engine: EngineKind::Interpreter, jit: None };
+        let mut policy = Policy {
+            compiled,
+            extractor,
+            hours,
+            priority_info,
+            branch_info,
+            hash,
+            engine: EngineKind::Interpreter,
+            jit: None,
+        };
         // The JIT is the default; where it cannot run (no Cranelift backend for
         // the host, or a policy past its limits) the interpreter decides.
         if routec_compiler::jit::host_supported() {

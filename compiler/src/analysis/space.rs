@@ -535,9 +535,10 @@ fn read_domain(policy: &Policy, read: Read, constants: &[f64]) -> Option<Domain>
         Read::Field(f) => (policy.field(f).ty.clone(), policy.field(f).optional),
         // The classifier's outputs are absent for a ticket that brings no
         // `signals` when no model file is loaded; the engines then read NaN.
-        Read::Signal(s) => {
-            (policy.operand_ty(&Operand::Signal(s))?, matches!(s, Signal::Intent | Signal::Confidence | Signal::Threshold))
-        }
+        Read::Signal(s) => (
+            policy.operand_ty(&Operand::Signal(s))?,
+            matches!(s, Signal::Intent | Signal::Confidence | Signal::Threshold),
+        ),
     };
     let numeric = |kind: NumKind, lower: Option<(f64, bool)>, upper: Option<(f64, bool)>| {
         let mut regions = regions(constants, kind, lower, upper);

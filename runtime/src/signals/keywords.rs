@@ -92,7 +92,13 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
     if text.is_ascii() {
         // Fast path: a branch-free map the compiler vectorises, then collapse
         // runs of spaces only when there are any.
-        out.extend(text.bytes().map(|b| if matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r') { b' ' } else { b.to_ascii_lowercase() }));
+        out.extend(text.bytes().map(|b| {
+            if matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r') {
+                b' '
+            } else {
+                b.to_ascii_lowercase()
+            }
+        }));
         if memchr::memmem::find(out, b"  ").is_some() {
             out.dedup_by(|a, b| *a == b' ' && *b == b' ');
         }
