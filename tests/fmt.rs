@@ -240,8 +240,8 @@ fn fmt_reports_syntax_errors_and_goes_on_with_the_other_files() {
 
 #[test]
 fn fmt_refuses_to_delete_a_repeated_clause() {
-    // The parser keeps only the last `expect` of a test; printing the tree
-    // would silently delete the first one.
+    // The parser keeps only the first `expect` of a test (the checker
+    // reports the second); printing the tree would silently delete it.
     let repeated = "test \"t\" {\n  expect billing\n  expect human_review\n}\n";
     let dir = scratch_dir("repeated");
     let path = write(&dir, "repeated.route", repeated);

@@ -128,6 +128,10 @@ pub fn format(source: &str) -> Result<String, FormatError> {
     if diagnostics.has_errors() || policy.items.iter().any(|i| matches!(i.kind, ast::ItemKind::Error)) {
         return Err(FormatError::Syntax(diagnostics));
     }
+    // The tree keeps only the first of a repeated test entry; printing it would delete the rest.
+    if policy.items.iter().any(|i| matches!(&i.kind, ast::ItemKind::Test(t) if !t.repeated.is_empty())) {
+        return Err(FormatError::Repeated);
+    }
     let mut formatter = Fmt { src: source, p: Printer::new(source, syntax::comments(source)) };
     formatter.policy(&policy);
     let formatted = align::trailing_comments(&formatter.p.finish());

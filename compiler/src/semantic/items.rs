@@ -860,6 +860,13 @@ impl Checker<'_> {
                 self.error(duplicate("test", &t.name.value, t.name.span, first));
             }
             names.insert(t.name.value.clone(), t.name.span);
+            for (word, span) in &t.repeated {
+                self.error(
+                    Diagnostic::error(Code::Duplicate, format!("test `{}` has a second `{word}`", t.name.value))
+                        .primary(*span, "written again here")
+                        .help(format!("merge the two `{word}` entries into one")),
+                );
+            }
             let mut ticket = serde_json::Map::new();
             for fv in &t.ticket {
                 if let Some(v) = self.field_value_json(&fv.path, &fv.value) {

@@ -355,6 +355,8 @@ pub struct TestDecl {
     pub at: Option<StrLit>,
     pub load: Vec<(Ident, u64)>,
     pub expect: Option<Expectation>,
+    /// Entries written a second time (`("ticket", span)`): reported by the checker.
+    pub repeated: Vec<(String, Span)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -447,9 +447,24 @@ fn matrix_row(ctx: &Ctx, pair: Pair<'_, Rule>) -> Option<MatrixRow> {
 
 fn test_decl<'i>(ctx: &Ctx, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> Option<TestDecl> {
     let name = ctx.string(it.next()?);
-    let mut test = TestDecl { name, ticket: Vec::new(), signals: Vec::new(), at: None, load: Vec::new(), expect: None };
+    let mut test = TestDecl {
+        name,
+        ticket: Vec::new(),
+        signals: Vec::new(),
+        at: None,
+        load: Vec::new(),
+        expect: None,
+        repeated: Vec::new(),
+    };
+    let mut seen: Vec<Rule> = Vec::new();
     for p in it {
         let span = ctx.span(&p);
+        if seen.contains(&p.as_rule()) {
+            let word = p.as_str().split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or("").to_string();
+            test.repeated.push((word, span));
+            continue;
+        }
+        seen.push(p.as_rule());
         match p.as_rule() {
             Rule::test_ticket => test.ticket = content(p).filter_map(|f| field_value(ctx, f)).collect(),
             Rule::test_signals => test.signals = content(p).filter_map(|f| field_value(ctx, f)).collect(),
