@@ -41,29 +41,11 @@ pub struct CompletionItem {
     pub replace: Range<usize>,
 }
 
-/// Keywords that start a top-level item.
-const ITEM_KEYWORDS: &[&str] = &[
-    "policy",
-    "import",
-    "mode",
-    "ticket",
-    "schedule",
-    "team",
-    "queue",
-    "role",
-    "ai",
-    "keywords",
-    "regex",
-    "classifier",
-    "priorities",
-    "priority",
-    "sla",
-    "escalate",
-    "rule",
-    "matrix",
-    "otherwise",
-    "test",
-];
+/// Keywords that start a top-level item: the parser's list, minus `@allow`
+/// (an attribute, completed on its own).
+fn item_keywords() -> Vec<&'static str> {
+    crate::syntax::ITEM_KEYWORDS.iter().copied().filter(|k| !k.starts_with('@')).collect()
+}
 
 /// Clauses after a rule's destination.
 const CLAUSES: &[&str] = &["priority", "shadow", "rollout", "handoff", "notify", "create_issue", "tag", "set"];
@@ -168,7 +150,7 @@ impl Completions<'_> {
                 self.signals();
             }
             Context::TopLevel => {
-                self.words(ITEM_KEYWORDS, CompletionKind::Keyword);
+                self.words(&item_keywords(), CompletionKind::Keyword);
                 self.snippets();
             }
             Context::Anything => {
