@@ -63,16 +63,15 @@ fn no_orphaned_snapshots() {
         let name = snap.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let Some((_, fixture)) = name.split_once('@') else { continue };
         let fixture = fixture.trim_end_matches(".snap");
-        let (dir, ext) = if name.contains("__check__") {
-            ("tests/check", "route")
+        let dir = if name.contains("__check__") {
+            "tests/check"
         } else if name.contains("__fmt__") {
-            ("tests/fmt", "route")
+            "tests/fmt"
         } else {
-            ("tests/decisions", "args")
+            "tests/decisions"
         };
         let rel = fixture.replace("__", "/");
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(&rel);
-        let _ = ext;
         if !path.exists() {
             orphans.push(name);
         }
