@@ -10,6 +10,10 @@ pub struct KeywordMatcher {
     /// Pattern index → the sets containing that phrase.
     pattern_sets: Vec<Vec<u32>>,
     set_count: usize,
+    /// No two phrases can overlap in a text (none contains another, none ends
+    /// with the start of another or of itself), so a plain leftmost search
+    /// finds every occurrence and the slower overlapping search is not needed.
+    disjoint: bool,
 }
 
 impl KeywordMatcher {
@@ -38,17 +42,18 @@ impl KeywordMatcher {
         }
         // Phrases come from a checked policy; a build failure (only possible on
         // absurd sizes) leaves the matcher empty rather than panicking.
+        let disjoint = patterns_are_disjoint(&patterns);
         let automaton = if patterns.is_empty() {
             None
         } else {
             // A full DFA: policies have few phrases and every ticket is scanned.
             AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+                .match_kind(if disjoint { MatchKind::LeftmostFirst } else { MatchKind::Standard })
                 .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(&patterns)
                 .ok()
         };
-        KeywordMatcher { automaton, pattern_sets, set_count: sets.len() }
+        KeywordMatcher { automaton, pattern_sets, set_count: sets.len(), disjoint }
     }
 
     pub fn set_count(&self) -> usize {
@@ -64,18 +69,43 @@ impl KeywordMatcher {
         BUFFER.with(|buffer| {
             let mut normalised = buffer.borrow_mut();
             normalise_into(text, &mut normalised);
-            for m in ac.find_overlapping_iter(normalised.as_slice()) {
+            let mut record = |m: aho_corasick::Match| {
                 if !is_boundary(&normalised, m.start(), m.end()) {
-                    continue;
+                    return;
                 }
                 for &s in &self.pattern_sets[m.pattern().as_usize()] {
                     if let Some(h) = hits.get_mut(s as usize) {
                         *h = true;
                     }
                 }
+            };
+            if self.disjoint {
+                ac.find_iter(normalised.as_slice()).for_each(&mut record);
+            } else {
+                ac.find_overlapping_iter(normalised.as_slice()).for_each(&mut record);
             }
         });
     }
+}
+
+/// Whether occurrences of these phrases can never overlap in any text: two
+/// occurrences overlap only if one phrase contains another or a phrase ends
+/// with the beginning of another (or of itself).
+fn patterns_are_disjoint(patterns: &[String]) -> bool {
+    for (i, a) in patterns.iter().enumerate() {
+        for (j, b) in patterns.iter().enumerate() {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            if i != j && a.windows(b.len()).any(|w| w == b) {
+                return false;
+            }
+            // A proper suffix of `a` that is a prefix of `b` (i == j: a border).
+            let proper = if i == j { a.len().saturating_sub(1) } else { a.len().min(b.len()) };
+            if (1..=proper).any(|k| a[a.len() - k..] == b[..k]) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 fn normalise(phrase: &str) -> String {
@@ -177,6 +207,21 @@ mod tests {
     #[test]
     fn shared_phrases_hit_every_set() {
         assert_eq!(hits(&[&["cancel"], &["cancel", "quit"], &["down"]], "please cancel"), vec![true, true, false]);
+    }
+
+    #[test]
+    fn disjoint_phrases_use_the_leftmost_search_and_find_everything() {
+        let sets: Vec<Vec<String>> = vec![vec!["refund".into()], vec!["legal action".into()]];
+        assert!(patterns_are_disjoint(&["refund".into(), "legal action".into()]));
+        let m = KeywordMatcher::new(&sets);
+        assert!(m.disjoint);
+        let mut h = vec![false; 2];
+        // The first "refund" is inside a word and fails the boundary check; the search goes on.
+        m.scan("prefund then a refund and legal action", &mut h);
+        assert_eq!(h, vec![true, true]);
+        assert!(!patterns_are_disjoint(&["ab c".into(), "c d".into()]), "suffix of one is prefix of another");
+        assert!(!patterns_are_disjoint(&["aba".into()]), "a phrase with a border overlaps itself");
+        assert!(!patterns_are_disjoint(&["renewing".into(), "not renewing".into()]), "containment");
     }
 
     #[test]
