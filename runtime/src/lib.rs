@@ -334,6 +334,7 @@ impl Policy {
         let mut handoff = None;
         let mut mode = hir.mode.unwrap_or(Mode::Enforce);
         let mut actions = Vec::new();
+        let mut final_dest = None;
         let signal_report = self.signal_report(signals);
         if let (Some(b), Some(o)) = (branch, outcome) {
             if let Some(p) = o.priority {
@@ -343,8 +344,9 @@ impl Policy {
                 mode = Mode::Shadow;
             }
             actions = o.actions.clone();
-            let (final_dest, available) = self.follow_fallbacks(o.destination, ctx, &mut fallbacks);
-            let d = hir.destination(final_dest);
+            let (reached, available) = self.follow_fallbacks(o.destination, ctx, &mut fallbacks);
+            final_dest = Some(reached.index());
+            let d = hir.destination(reached);
             destination = Some(DestinationRef { name: d.name.clone(), kind: d.kind, available });
             if b.stage == Stage::Escalation {
                 let info = &self.branch_info[raw.branch as usize];
@@ -356,7 +358,6 @@ impl Policy {
                 handoff = Some(self.handoff(ticket, o, info, &signal_report, &trace));
             }
         }
-        let final_dest = destination.as_ref().and_then(|d| hir.destinations.iter().position(|x| x.name == d.name));
         let sla = self.slas(ticket, ctx, priority, final_dest);
         Decision {
             ticket_id: ticket.id.clone(),

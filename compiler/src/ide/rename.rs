@@ -34,23 +34,6 @@ impl fmt::Display for RenameError {
 
 impl std::error::Error for RenameError {}
 
-/// Words the grammar reserves; a name cannot be one of them.
-const RESERVED: &[&str] = &[
-    "when",
-    "and",
-    "or",
-    "not",
-    "in",
-    "has",
-    "matches",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "true",
-    "false",
-    "default",
-];
-
 fn renamable(kind: DefKind) -> Result<(), RenameError> {
     let why = match kind {
         DefKind::Destination
@@ -85,7 +68,7 @@ fn check_name(new_name: &str) -> Result<(), RenameError> {
             "`{new_name}` is not a name: use letters, digits and `_`, starting with a letter"
         )));
     }
-    if RESERVED.contains(&new_name) {
+    if crate::syntax::RESERVED_WORDS.contains(&new_name) {
         return Err(RenameError::InvalidName(format!("`{new_name}` is a reserved word")));
     }
     Ok(())

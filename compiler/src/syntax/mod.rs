@@ -59,6 +59,23 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Po
     }
 }
 
+/// Words the grammar's `reserved` rule keeps from being names.
+pub const RESERVED_WORDS: &[&str] = &[
+    "when",
+    "and",
+    "or",
+    "not",
+    "in",
+    "has",
+    "matches",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "true",
+    "false",
+    "default",
+];
+
 /// Words that start a top-level item when they begin a line.
 pub const ITEM_KEYWORDS: &[&str] = &[
     "policy",
