@@ -23,6 +23,7 @@ mod model;
 mod sentiment;
 pub mod tokenize;
 mod train;
+mod vocab;
 
 pub use dataset::{stratified_split, Dataset, Split};
 pub use error::{DataError, ModelError};

@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::ModelError;
 use crate::features::FeatureConfig;
 use crate::metrics::Metrics;
+use crate::vocab::{VocabIndex, ABSENT};
 
 /// Marks a hash bucket that is not in the model's vocabulary.
-pub(crate) const NO_ROW: u32 = u32::MAX;
+pub(crate) const NO_ROW: u32 = ABSENT;
 
 /// What a prediction says: the top intent, its calibrated probability and the
 /// top three alternatives (the top one included) as `(label index, probability)`.
@@ -79,8 +80,13 @@ pub struct Model {
     pub(crate) info: ModelInfo,
     /// Feature fields (text then metadata), cached for [`Model::feature_fields`].
     pub(crate) fields: Vec<String>,
-    /// `bucket -> row` for the buckets in the vocabulary.
+    /// `bucket -> rank` for the buckets in the vocabulary. Ranks order the
+    /// rows text rows first (`idf > 0`), then metadata rows, each by bucket.
     pub(crate) lookup: VocabIndex,
+    /// `rank -> (row, idf)`.
+    pub(crate) ranked: Vec<(u32, f32)>,
+    /// Number of text rows: ranks below it are text features.
+    pub(crate) n_text: usize,
     /// `row -> bucket`.
     pub(crate) buckets: Vec<u32>,
     /// `row -> idf` (0 for metadata rows, which are one-hot).
@@ -96,59 +102,77 @@ pub struct Model {
 pub(crate) struct Scratch {
     buf: String,
     buckets: Vec<u32>,
+    /// One bit per text rank: the text features the ticket has.
+    seen: Vec<u64>,
+    /// Term frequency per rank; only meaningful where `seen` has the bit, so
+    /// it never needs clearing (a rank's count restarts at its first sight).
+    counts: Vec<u32>,
+    /// The distinct text ranks of the ticket.
+    distinct: Vec<u32>,
+    /// Sorting scratch.
+    sort_tmp: Vec<u32>,
     pub(crate) pairs: Vec<(u32, f32)>,
     acc: Vec<f32>,
     pub(crate) scores: Vec<f64>,
 }
 
-/// Open-addressing hash table `bucket -> row` (linear probing, load <= 1/2).
-/// Far smaller than a dense `2^hash_bits` array, so look-ups stay in cache.
-#[derive(Debug, Clone)]
-pub(crate) struct VocabIndex {
-    mask: usize,
-    /// `(bucket << 32) | row`, or [`EMPTY_SLOT`].
-    slots: Vec<u64>,
+/// `acc += value * weights[row]` for every `(row, value)` of `pairs`, where
+/// `weights` has `acc.len()` columns.
+fn accumulate_any(acc: &mut [f32], weights: &[f32], pairs: &[(u32, f32)]) {
+    let n_labels = acc.len();
+    for &(row, value) in pairs {
+        let start = row as usize * n_labels;
+        for (score, &weight) in acc.iter_mut().zip(&weights[start..start + n_labels]) {
+            *score += value * weight;
+        }
+    }
 }
 
-const EMPTY_SLOT: u64 = u64::MAX;
-
-impl VocabIndex {
-    fn with_capacity(n: usize) -> Self {
-        let size = (n * 2).next_power_of_two().max(16);
-        VocabIndex { mask: size - 1, slots: vec![EMPTY_SLOT; size] }
-    }
-
-    /// Inserts; false when `bucket` is already present.
-    fn insert(&mut self, bucket: u32, row: u32) -> bool {
-        // Buckets are high bits of a mixed hash, so their low bits are uniform.
-        let mut idx = bucket as usize & self.mask;
-        loop {
-            let slot = self.slots[idx];
-            if slot == EMPTY_SLOT {
-                self.slots[idx] = (u64::from(bucket) << 32) | u64::from(row);
-                return true;
-            }
-            if (slot >> 32) as u32 == bucket {
-                return false;
-            }
-            idx = (idx + 1) & self.mask;
+/// [`accumulate_any`] for exactly `N` labels.
+fn accumulate<const N: usize>(acc: &mut [f32], weights: &[f32], pairs: &[(u32, f32)]) {
+    let Some(out) = acc.first_chunk_mut::<N>() else {
+        return accumulate_any(acc, weights, pairs);
+    };
+    // A local copy stays in registers.
+    let mut sums = *out;
+    for &(row, value) in pairs {
+        let Some(row_weights) = weights.get(row as usize * N..).and_then(<[f32]>::first_chunk::<N>) else {
+            continue;
+        };
+        for (score, &weight) in sums.iter_mut().zip(row_weights) {
+            *score += value * weight;
         }
     }
+    *out = sums;
+}
 
-    /// The row of `bucket`, or [`NO_ROW`].
-    #[inline]
-    pub(crate) fn get(&self, bucket: u32) -> u32 {
-        let mut idx = bucket as usize & self.mask;
-        loop {
-            let slot = self.slots[idx];
-            if slot == EMPTY_SLOT {
-                return NO_ROW;
-            }
-            if (slot >> 32) as u32 == bucket {
-                return slot as u32;
-            }
-            idx = (idx + 1) & self.mask;
+/// Sorts `values`, all below `bound`, ascending. Radix sort by bytes for
+/// the usual hundred or so values (a comparison sort spends most of its time
+/// on unpredictable branches); `tmp` is scratch.
+fn sort_below(values: &mut Vec<u32>, tmp: &mut Vec<u32>, bound: u32) {
+    if values.len() < 64 {
+        values.sort_unstable();
+        return;
+    }
+    let mut shift = 0;
+    while shift < 32 && bound >> shift > 0 {
+        let mut starts = [0u32; 256];
+        for &value in values.iter() {
+            starts[((value >> shift) & 0xff) as usize] += 1;
         }
+        let mut sum = 0;
+        for start in &mut starts {
+            (*start, sum) = (sum, sum + *start);
+        }
+        tmp.clear();
+        tmp.resize(values.len(), 0);
+        for &value in values.iter() {
+            let digit = ((value >> shift) & 0xff) as usize;
+            tmp[starts[digit] as usize] = value;
+            starts[digit] += 1;
+        }
+        std::mem::swap(values, tmp);
+        shift += 8;
     }
 }
 
@@ -213,8 +237,21 @@ impl Model {
                 return Err(ModelError::Corrupt(format!("bucket {bucket} appears twice")));
             }
         }
+        // Prediction visits a ticket's text features in ascending bucket order
+        // (the order of its floating-point sums) by walking a bitmap of ranks.
+        let mut by_bucket: Vec<u32> = (0..buckets.len() as u32).collect();
+        by_bucket.sort_unstable_by_key(|&row| {
+            (idf[row as usize] <= 0.0 || idf[row as usize].is_nan(), buckets[row as usize])
+        });
+        let n_text = idf.iter().filter(|&&idf| idf > 0.0).count();
+        let mut rank_of_row = vec![0u32; buckets.len()];
+        for (rank, &row) in by_bucket.iter().enumerate() {
+            rank_of_row[row as usize] = rank as u32;
+        }
+        lookup.map_values(|row| rank_of_row[row as usize]);
+        let ranked = by_bucket.iter().map(|&row| (row, idf[row as usize])).collect();
         let fields = info.features.all_fields();
-        Ok(Model { info, fields, lookup, buckets, idf, weights, intercept })
+        Ok(Model { info, fields, lookup, ranked, n_text, buckets, idf, weights, intercept })
     }
 
     /// The intent labels; [`Prediction::label`] indexes into this.
@@ -235,6 +272,14 @@ impl Model {
     /// Number of vocabulary rows (distinct hashed features with weights).
     pub fn n_rows(&self) -> usize {
         self.info.n_rows
+    }
+
+    /// The row of `bucket`, or [`NO_ROW`].
+    pub(crate) fn row_of_bucket(&self, bucket: u32) -> u32 {
+        match self.lookup.get(bucket) {
+            NO_ROW => NO_ROW,
+            rank => self.ranked[rank as usize].0,
+        }
     }
 
     /// Predicts the intent of a ticket. `field` looks up a dotted path (e.g.
@@ -281,13 +326,19 @@ impl Model {
         let acc = &mut scratch.acc;
         acc.clear();
         acc.extend_from_slice(&self.intercept);
-        for &(row, value) in &scratch.pairs {
-            let start = row as usize * n_labels;
-            let weights = &self.weights[start..start + n_labels];
-            for (score, &weight) in acc.iter_mut().zip(weights) {
-                *score += value * weight;
-            }
+        let (weights, pairs) = (&self.weights[..], &scratch.pairs[..]);
+        // With the label count a constant the per-feature loop is a few vector
+        // instructions instead of a loop with run-time bounds; each label's sum
+        // is formed in the same order either way.
+        macro_rules! by_label_count {
+            ($($n:literal)*) => {
+                match n_labels {
+                    $($n => accumulate::<$n>(acc, weights, pairs),)*
+                    _ => accumulate_any(acc, weights, pairs),
+                }
+            };
         }
+        by_label_count!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
         scratch.scores.clear();
         scratch.scores.extend(acc.iter().map(|&s| f64::from(s)));
     }
@@ -297,39 +348,49 @@ impl Model {
     /// metadata features. Training and prediction both use this.
     pub(crate) fn sparse_features(&self, field: &dyn Fn(&str) -> Option<String>, scratch: &mut Scratch) {
         let config = &self.info.features;
-        let Scratch { buf, buckets, pairs, .. } = scratch;
-        buckets.clear();
+        let Scratch { buf, buckets, seen, counts, distinct, sort_tmp, pairs, .. } = scratch;
         pairs.clear();
+        // Buckets outside the text vocabulary count at rank `n_text` and are
+        // not collected: no branch on a look-up's outcome in this loop.
+        let n_text = self.n_text;
+        seen.clear();
+        seen.resize(n_text / 64 + 1, 0);
+        if counts.len() <= n_text {
+            counts.resize(n_text + 1, 0);
+        }
+        buckets.clear();
         for name in &config.text_fields {
             if let Some(text) = field(name) {
                 config.text_buckets(&text, buf, buckets);
             }
         }
-        buckets.sort_unstable();
+        distinct.clear();
+        distinct.resize(buckets.len(), 0);
+        let mut n_distinct = 0;
+        for &bucket in buckets.iter() {
+            let rank = (self.lookup.get(bucket) as usize).min(n_text);
+            let (word, bit) = (rank / 64, 1u64 << (rank % 64));
+            let first = seen[word] & bit == 0;
+            seen[word] |= bit;
+            counts[rank] = if first { 1 } else { counts[rank] + 1 };
+            distinct[n_distinct] = rank as u32;
+            n_distinct += usize::from(first && rank < n_text);
+        }
+        distinct.truncate(n_distinct);
+        // Ranks order text features by bucket: the order of the sums below.
+        sort_below(distinct, sort_tmp, n_text as u32);
         let mut norm2 = 0.0f32;
-        let mut idx = 0;
-        while idx < buckets.len() {
-            let bucket = buckets[idx];
-            let mut end = idx + 1;
-            while end < buckets.len() && buckets[end] == bucket {
-                end += 1;
-            }
-            let row = self.lookup.get(bucket);
-            if row != NO_ROW {
-                let idf = self.idf[row as usize];
-                if idf > 0.0 {
-                    let count = end - idx;
-                    let tf = match (count, config.sublinear_tf) {
-                        (1, _) => 1.0,
-                        (_, true) => 1.0 + (count as f32).ln(),
-                        (_, false) => count as f32,
-                    };
-                    let value = tf * idf;
-                    norm2 += value * value;
-                    pairs.push((row, value));
-                }
-            }
-            idx = end;
+        for &rank in distinct.iter() {
+            let (row, idf) = self.ranked[rank as usize];
+            let count = counts[rank as usize];
+            let tf = match (count, config.sublinear_tf) {
+                (1, _) => 1.0,
+                (_, true) => 1.0 + (count as f32).ln(),
+                (_, false) => count as f32,
+            };
+            let value = tf * idf;
+            norm2 += value * value;
+            pairs.push((row, value));
         }
         if norm2 > 0.0 {
             let inv = 1.0 / norm2.sqrt();
@@ -342,7 +403,7 @@ impl Model {
                 buckets.clear();
                 config.meta_buckets(name, &value, buf, buckets);
                 for &bucket in buckets.iter() {
-                    let row = self.lookup.get(bucket);
+                    let row = self.row_of_bucket(bucket);
                     if row != NO_ROW && self.idf[row as usize] == 0.0 {
                         pairs.push((row, 1.0));
                     }

@@ -351,7 +351,7 @@ fn warm_start_params(old: &Model, new: &Model, present: &[usize]) -> Array2<f32>
             continue;
         };
         for (row, &bucket) in new.buckets.iter().enumerate() {
-            let old_row = old.lookup.get(bucket);
+            let old_row = old.row_of_bucket(bucket);
             if old_row != NO_ROW {
                 init[[row, class_col]] = old.weights[old_row as usize * old_n + old_label];
             }
