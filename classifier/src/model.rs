@@ -102,13 +102,8 @@ pub struct Model {
 pub(crate) struct Scratch {
     buf: String,
     buckets: Vec<u32>,
-    /// One bit per text rank: the text features the ticket has.
-    seen: Vec<u64>,
-    /// Term frequency per rank; only meaningful where `seen` has the bit, so
-    /// it never needs clearing (a rank's count restarts at its first sight).
-    counts: Vec<u32>,
-    /// The distinct text ranks of the ticket.
-    distinct: Vec<u32>,
+    /// The text ranks of `buckets`.
+    ranks: Vec<u32>,
     /// Sorting scratch.
     sort_tmp: Vec<u32>,
     pub(crate) pairs: Vec<(u32, f32)>,
@@ -348,45 +343,37 @@ impl Model {
     /// metadata features. Training and prediction both use this.
     pub(crate) fn sparse_features(&self, field: &dyn Fn(&str) -> Option<String>, scratch: &mut Scratch) {
         let config = &self.info.features;
-        let Scratch { buf, buckets, seen, counts, distinct, sort_tmp, pairs, .. } = scratch;
+        let Scratch { buf, buckets, ranks, sort_tmp, pairs, .. } = scratch;
         pairs.clear();
-        // Buckets outside the text vocabulary count at rank `n_text` and are
-        // not collected: no branch on a look-up's outcome in this loop.
-        let n_text = self.n_text;
-        seen.clear();
-        seen.resize(n_text / 64 + 1, 0);
-        if counts.len() <= n_text {
-            counts.resize(n_text + 1, 0);
-        }
         buckets.clear();
         for name in &config.text_fields {
             if let Some(text) = field(name) {
                 config.text_buckets(&text, buf, buckets);
             }
         }
-        distinct.clear();
-        distinct.resize(buckets.len(), 0);
-        let mut n_distinct = 0;
+        // The text ranks of the buckets, repetitions included. Absent buckets
+        // (and metadata rows) are written and then overwritten: no branch on
+        // a look-up's outcome.
+        let n_text = self.n_text as u32;
+        ranks.clear();
+        ranks.resize(buckets.len(), 0);
+        let mut n_ranks = 0;
         for &bucket in buckets.iter() {
-            let rank = (self.lookup.get(bucket) as usize).min(n_text);
-            let (word, bit) = (rank / 64, 1u64 << (rank % 64));
-            let first = seen[word] & bit == 0;
-            seen[word] |= bit;
-            counts[rank] = if first { 1 } else { counts[rank] + 1 };
-            distinct[n_distinct] = rank as u32;
-            n_distinct += usize::from(first && rank < n_text);
+            let rank = self.lookup.get(bucket);
+            ranks[n_ranks] = rank;
+            n_ranks += usize::from(rank < n_text);
         }
-        distinct.truncate(n_distinct);
-        // Ranks order text features by bucket: the order of the sums below.
-        sort_below(distinct, sort_tmp, n_text as u32);
+        ranks.truncate(n_ranks);
+        // Ranks order text features by bucket, the order of the sums below;
+        // a run of equal ranks is one feature and its term frequency.
+        sort_below(ranks, sort_tmp, n_text);
         let mut norm2 = 0.0f32;
-        for &rank in distinct.iter() {
-            let (row, idf) = self.ranked[rank as usize];
-            let count = counts[rank as usize];
-            let tf = match (count, config.sublinear_tf) {
+        for run in ranks.chunk_by(|a, b| a == b) {
+            let (row, idf) = self.ranked[run[0] as usize];
+            let tf = match (run.len(), config.sublinear_tf) {
                 (1, _) => 1.0,
-                (_, true) => 1.0 + (count as f32).ln(),
-                (_, false) => count as f32,
+                (count, true) => 1.0 + (count as f32).ln(),
+                (count, false) => count as f32,
             };
             let value = tf * idf;
             norm2 += value * value;
