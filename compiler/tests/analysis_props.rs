@@ -8,13 +8,17 @@
 //! check goes both ways: a branch is reported unreachable exactly when no
 //! ticket reaches it, a gap is reported exactly when some ticket gets no
 //! destination, and the gap's example ticket really gets none.
+//!
+//! Also: proofs computed with the cache an earlier version of the policy
+//! left (`ide::proofs_cached`, what the language server does after an edit)
+//! are exactly the proofs computed from scratch.
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use routec_compiler::analysis::{self, Gap, Status};
 use routec_compiler::hir::{Policy, Signal, StringTest};
 use routec_compiler::ir::{Program, RawOutcome, SlotSource};
-use routec_compiler::{analyze, interp, ir, Code, NoImports, SourceDb};
+use routec_compiler::{analyze, ide, interp, ir, Code, NoImports, SourceDb};
 
 const SCHEMA: &str = r#"
 ticket {
@@ -111,41 +115,85 @@ fn cell(values: &'static [&'static str]) -> impl Strategy<Value = String> {
 }
 
 /// A random policy as source text.
-fn policy() -> impl Strategy<Value = String> {
+/// The parts of a generated policy.
+type Parts = (
+    bool,
+    Option<String>,
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    Option<Vec<(String, String, String)>>,
+    Option<String>,
+);
+
+fn parts() -> impl Strategy<Value = Parts> {
     prop::bool::ANY.prop_flat_map(|classifier| {
         (
+            Just(classifier),
             prop::option::of(condition(classifier, false)),
             prop::collection::vec((condition(classifier, true), outcome()), 0..3),
             prop::collection::vec((condition(classifier, true), outcome()), 0..4),
             prop::option::of(prop::collection::vec((cell(&["a0", "a1", "a2"]), cell(&["b0", "b1"]), outcome()), 1..5)),
             prop::option::of(outcome()),
         )
-            .prop_map(move |(priority, escalations, rules, matrix, otherwise)| {
-                let mut text = format!("policy \"prop\" version 1\n{SCHEMA}");
-                if classifier {
-                    text.push_str(CLASSIFIER);
-                }
-                if let Some(p) = priority {
-                    text.push_str(&format!("\npriority {{\n  P1 when {p}\n  default P3\n}}\n"));
-                }
-                for (i, (when, out)) in escalations.iter().enumerate() {
-                    text.push_str(&format!("\nescalate e{i} when {when} -> {out}\n"));
-                }
-                for (i, (when, out)) in rules.iter().enumerate() {
-                    text.push_str(&format!("\nrule r{i} when {when} -> {out}\n"));
-                }
-                if let Some(rows) = matrix {
-                    text.push_str("\nmatrix a, b {\n");
-                    for (a, b, out) in rows {
-                        text.push_str(&format!("  {a}, {b} -> {out}\n"));
+    })
+}
+
+fn render((classifier, priority, escalations, rules, matrix, otherwise): &Parts) -> String {
+    let mut text = format!("policy \"prop\" version 1\n{SCHEMA}");
+    if *classifier {
+        text.push_str(CLASSIFIER);
+    }
+    if let Some(p) = priority {
+        text.push_str(&format!("\npriority {{\n  P1 when {p}\n  default P3\n}}\n"));
+    }
+    for (i, (when, out)) in escalations.iter().enumerate() {
+        text.push_str(&format!("\nescalate e{i} when {when} -> {out}\n"));
+    }
+    for (i, (when, out)) in rules.iter().enumerate() {
+        text.push_str(&format!("\nrule r{i} when {when} -> {out}\n"));
+    }
+    if let Some(rows) = matrix {
+        text.push_str("\nmatrix a, b {\n");
+        for (a, b, out) in rows {
+            text.push_str(&format!("  {a}, {b} -> {out}\n"));
+        }
+        text.push_str("}\n");
+    }
+    if let Some(out) = otherwise {
+        text.push_str(&format!("\notherwise -> {out}\n"));
+    }
+    text
+}
+
+fn policy() -> impl Strategy<Value = String> {
+    parts().prop_map(|p| render(&p))
+}
+
+/// A policy and versions of it after an edit an editor would make: one
+/// branch's condition or outcome replaced, or two rules swapped.
+fn edited_policies() -> impl Strategy<Value = Vec<String>> {
+    parts().prop_flat_map(|base| {
+        let classifier = base.0;
+        (Just(base), condition(classifier, true), outcome(), 0..8usize, 0..3usize).prop_map(
+            |(base, when, out, at, kind)| {
+                let mut edited = base.clone();
+                let branches = edited.2.len() + edited.3.len();
+                if branches > 0 {
+                    let k = at % branches;
+                    let (list, k) =
+                        if k < edited.2.len() { (&mut edited.2, k) } else { (&mut edited.3, k - base.2.len()) };
+                    match kind {
+                        0 => list[k].0 = when,
+                        1 => list[k].1 = out,
+                        _ => {
+                            let last = list.len() - 1;
+                            list.swap(k, last);
+                        }
                     }
-                    text.push_str("}\n");
                 }
-                if let Some(out) = otherwise {
-                    text.push_str(&format!("\notherwise -> {out}\n"));
-                }
-                text
-            })
+                vec![render(&base), render(&edited), render(&base), render(&edited)]
+            },
+        )
     })
 }
 
@@ -300,11 +348,31 @@ fn check(source: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The proofs of each version, computed with the cache the previous
+/// versions left, are exactly the proofs computed from scratch.
+fn check_cache(versions: &[String]) -> Result<(), TestCaseError> {
+    let mut cache = ide::ProofCache::default();
+    for source in versions {
+        let mut db = SourceDb::new();
+        let root = db.add("prop.route", source.clone());
+        let analysis = ide::analyze_without_proofs(db, root, &NoImports);
+        let fresh = ide::proofs(&analysis);
+        let cached = ide::proofs_cached(&analysis, &mut cache);
+        prop_assert_eq!(cached, fresh, "cached proofs differ\n{}", source);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(Config { cases: 256, ..Config::default() })]
 
     #[test]
     fn routing_proofs_agree_with_the_engine(source in policy()) {
         check(&source)?;
+    }
+
+    #[test]
+    fn cached_proofs_are_the_fresh_proofs(versions in edited_policies()) {
+        check_cache(&versions)?;
     }
 }

@@ -1,9 +1,15 @@
 //! Latency of the language server on a generated 5,000-line policy: time
 //! from `didChange` to the first `publishDiagnostics` for that version
 //! (syntax, names and types), to the second one (with the analysis proofs,
-//! computed on the server's prover thread once edits pause), the first one
-//! again while the policy has an error (so no proofs run at all), and the
-//! round trip of `hover` and `completion`.
+//! computed on the server's prover thread), the first one again while the
+//! policy has an error (so no proofs run at all), and the round trip of
+//! `hover` and `completion`.
+//!
+//! The edits: a tag string (no change to what the policy decides), a rule's
+//! destination, and a rule's condition (`intent == account` ↔ `intent ==
+//! billing`) in the middle of the rules and in the first rules, where every
+//! later branch's proof depends on it. Each edit flips back and forth, so
+//! every version differs from the one before.
 //!
 //! The server runs in this process on in-memory pipes and speaks the same
 //! JSON-RPC an editor does. Run it optimised:
@@ -18,8 +24,8 @@ use std::time::{Duration, Instant};
 
 /// Edits, hovers and completions timed.
 const ROUNDS: usize = 30;
-/// Edits timed until the proofs are published.
-const PROOF_ROUNDS: usize = 3;
+/// Edits of a rule's condition timed until the proofs are published.
+const PROOF_ROUNDS: usize = 6;
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let target_lines: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
@@ -57,34 +63,64 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     client.wait_diagnostics(1, 1)?;
 
     // didChange → publishDiagnostics: flip one character of a tag string back and forth.
-    let (tag_line, tag_col) = position_of(&policy, "tag \"t0\"").map(|(l, c)| (l, c + 6)).unwrap_or((0, 0));
+    let tag = position_of(&policy, "tag \"t0\"").map(|(l, c)| (l, c + 6)).unwrap_or((0, 0));
     let mut version = 1;
-    let edit = |client: &mut Client<'_, _>, version: &mut i64, publishes: usize| -> std::io::Result<Duration> {
+    let edit = |client: &mut Client<'_, _>,
+                version: &mut i64,
+                (line, col): (usize, usize),
+                flip: &mut [&str; 2],
+                publishes: usize|
+     -> std::io::Result<Duration> {
         *version += 1;
         let version = *version;
-        let text = if version % 2 == 0 { "1" } else { "0" };
+        // Replace the text in place with the other one.
+        let [old, new] = *flip;
+        flip.swap(0, 1);
         let started = Instant::now();
         client.notify(
             "textDocument/didChange",
             json!({
                 "textDocument": { "uri": uri, "version": version },
                 "contentChanges": [{
-                    "range": { "start": { "line": tag_line, "character": tag_col },
-                               "end": { "line": tag_line, "character": tag_col + 1 } },
-                    "text": text,
+                    "range": { "start": { "line": line, "character": col },
+                               "end": { "line": line, "character": col + old.encode_utf16().count() } },
+                    "text": new,
                 }],
             }),
         )?;
         client.wait_diagnostics(version, publishes)?;
         Ok(started.elapsed())
     };
+    let mut tag_text = ["0", "1"];
     let mut change_times = Vec::new();
     for _ in 0..ROUNDS {
-        change_times.push(edit(&mut client, &mut version, 1)?);
+        change_times.push(edit(&mut client, &mut version, tag, &mut tag_text, 1)?);
     }
+    // The same edits until the proofs are published too.
     let mut proof_times = Vec::new();
-    for _ in 0..PROOF_ROUNDS {
-        proof_times.push(edit(&mut client, &mut version, 2)?);
+    for _ in 0..ROUNDS {
+        proof_times.push(edit(&mut client, &mut version, tag, &mut tag_text, 2)?);
+    }
+    // A rule's destination: `-> team_100` ↔ `-> team_101`.
+    let destination = rule_position(&policy, 700, "-> team_").map(|(l, c)| (l, c + 8)).unwrap_or((0, 0));
+    let mut destination_text = ["100", "101"];
+    let mut destination_times = Vec::new();
+    for _ in 0..ROUNDS {
+        destination_times.push(edit(&mut client, &mut version, destination, &mut destination_text, 2)?);
+    }
+    // A rule's condition, in the middle of the rules and near their start.
+    let mut condition_times = Vec::new();
+    let mut first_condition_times = Vec::new();
+    for (rule, times) in [(701, &mut condition_times), (5, &mut first_condition_times)] {
+        let at = rule_position(&policy, rule, "account").unwrap_or((0, 0));
+        let mut intent_text = ["account", "billing"];
+        for _ in 0..PROOF_ROUNDS {
+            times.push(edit(&mut client, &mut version, at, &mut intent_text, 2)?);
+        }
+        // Leave the policy as it was.
+        if intent_text[0] != "account" {
+            edit(&mut client, &mut version, at, &mut intent_text, 2)?;
+        }
     }
 
     // The same edits while the policy has an error: no proofs run, so the
@@ -106,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     std::thread::sleep(Duration::from_secs(3));
     let mut quiet_times = Vec::new();
     for _ in 0..ROUNDS {
-        quiet_times.push(edit(&mut client, &mut version, 1)?);
+        quiet_times.push(edit(&mut client, &mut version, tag, &mut tag_text, 1)?);
     }
 
     let (dest_line, dest_col) = position_of(&policy, "-> team_4\n").map(|(l, c)| (l, c + 5)).unwrap_or((0, 0));
@@ -135,6 +171,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         debounce_ms
     );
     println!("didChange -> diagnostics with proofs:     {}", summary(&mut proof_times));
+    println!("  same, edit of a rule's destination:     {}", summary(&mut destination_times));
+    println!("  same, edit of a condition (rule 701):   {}", summary(&mut condition_times));
+    println!("  same, edit of a condition (rule 5):     {}", summary(&mut first_condition_times));
     println!("same, policy with an error (no proofs):   {}", summary(&mut quiet_times));
     println!("hover round trip:                         {}", summary(&mut hover_times.clone()));
     println!("completion round trip:                    {}", summary(&mut completion_times.clone()));
@@ -149,6 +188,15 @@ fn summary(times: &mut [Duration]) -> String {
     times.sort();
     let at = |q: f64| times.get(((times.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
     format!("median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms", ms(at(0.5)), ms(at(0.95)), ms(at(1.0)))
+}
+
+/// Zero-based line and UTF-16 column of the first `needle` on the line of rule `rule_N`.
+fn rule_position(text: &str, rule: usize, needle: &str) -> Option<(usize, usize)> {
+    let start = text.find(&format!("rule rule_{rule} when"))?;
+    let line_end = start + text[start..].find('\n')?;
+    let at = start + text[start..line_end].find(needle)?;
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    Some((text[..at].matches('\n').count(), text[line_start..at].encode_utf16().count()))
 }
 
 /// Zero-based line and UTF-16 column of the first `needle`.

@@ -82,6 +82,10 @@ pub(crate) struct World {
     /// Run the proofs during [`World::flush`] instead of on the prover
     /// thread, so every change is published once, complete.
     pub sync_proofs: bool,
+    /// What the proofs of each owner keep for its next analysis (with `sync_proofs`).
+    proof_caches: HashMap<String, ide::ProofCache>,
+    /// The parsed chunks of each owner's files, for its next analysis.
+    parse_caches: HashMap<String, ide::ParseCache>,
     /// Single-file analyses of workspace files nothing open includes, by
     /// name, with a hash of their text (for workspace symbols).
     symbol_cache: HashMap<String, (u64, Arc<Snapshot>)>,
@@ -99,6 +103,8 @@ impl World {
             dirty: BTreeSet::new(),
             fallback,
             sync_proofs: false,
+            proof_caches: HashMap::new(),
+            parse_caches: HashMap::new(),
             symbol_cache: HashMap::new(),
         }
     }
@@ -271,18 +277,23 @@ impl World {
         }
     }
 
-    fn analyse_text(&self, root: &str, text: &str) -> Arc<Snapshot> {
+    fn analyse_text(&self, root: &str, text: &str, cache: Option<&mut ide::ParseCache>) -> Arc<Snapshot> {
         let text = if text.len() > MAX_ANALYSED_BYTES { "" } else { text };
         let mut db = SourceDb::new();
         let id = db.add(root, text);
         let overlay = Overlay { docs: &self.docs, fallback: &*self.fallback };
-        Arc::new(Snapshot::new(ide::analyze_without_proofs(db, id, &overlay)))
+        Arc::new(Snapshot::new(match cache {
+            Some(cache) => ide::analyze_without_proofs_cached(db, id, &overlay, cache),
+            None => ide::analyze_without_proofs(db, id, &overlay),
+        }))
     }
 
     /// Analyse `root` (without the proofs); the snapshot if it needs proofs.
     fn analyse(&mut self, root: &str) -> Option<Arc<Snapshot>> {
         let text = self.root_text(root)?;
-        let snap = self.analyse_text(root, &text);
+        let mut cache = self.parse_caches.remove(root).unwrap_or_default();
+        let snap = self.analyse_text(root, &text, Some(&mut cache));
+        self.parse_caches.insert(root.to_string(), cache);
         let good = !snap.has_syntax_errors();
         let entry = self.roots.entry(root.to_string());
         let state = entry.or_insert_with(|| Root { current: snap.clone(), last_good: None });
@@ -291,7 +302,8 @@ impl World {
             state.last_good = Some(snap.clone());
         }
         if self.sync_proofs {
-            snap.set_proofs(ide::proofs(&snap.analysis));
+            let cache = self.proof_caches.entry(root.to_string()).or_default();
+            snap.set_proofs(ide::proofs_cached(&snap.analysis, cache));
             return None;
         }
         ide::needs_proofs(&snap.analysis).then_some(snap)
@@ -333,6 +345,8 @@ impl World {
         }
         let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
         self.roots.retain(|r, _| owners.contains(r));
+        self.proof_caches.retain(|r, _| owners.contains(r));
+        self.parse_caches.retain(|r, _| owners.contains(r));
         jobs.retain(|(root, _)| self.roots.contains_key(root));
         let names: Vec<String> =
             self.docs.keys().filter(|n| dirty.contains(*n) || analysed.contains(&self.owner(n))).cloned().collect();
@@ -417,7 +431,7 @@ impl World {
                 continue;
             }
             if let Some(text) = self.root_text(&root) {
-                let snap = self.analyse_text(&root, &text);
+                let snap = self.analyse_text(&root, &text, None);
                 if snap.file_id(name).is_some() {
                     out.push(snap);
                 }

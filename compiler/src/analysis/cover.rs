@@ -21,7 +21,8 @@
 //! Searches are capped by a work budget (sets visited); past it the answer
 //! is "gave up".
 
-use super::mdd::{FastMap, FastSet, Mdd, Node, FALSE, TRUE};
+use super::mdd::{FastHasher, FastMap, FastSet, Mdd, Node, FALSE, TRUE};
+use std::hash::Hasher;
 
 /// Sets visited by one search before it gives up.
 pub(crate) const BUDGET: usize = 50_000;
@@ -177,9 +178,6 @@ pub(crate) fn probe(
     None
 }
 
-/// Sets of a question with their indices.
-type Sets = Vec<(Node, usize)>;
-
 /// A path through the diagrams: (variable, value) pairs.
 pub(crate) type Path = Vec<(u32, u32)>;
 
@@ -210,8 +208,19 @@ pub(crate) fn uncovered(
     if let Some(j) = list.iter().filter(|(n, _)| *n == TRUE).map(|(_, j)| *j).min() {
         return Answer::Covered(vec![j]);
     }
-    let mut search = Search { mdd, work: 0, culprits: Vec::new(), activate, accept, refused: None, n_refused: 0 };
+    let mut search = Search {
+        mdd,
+        work: 0,
+        culprits: Vec::new(),
+        activate,
+        accept,
+        refused: None,
+        n_refused: 0,
+        at: FastMap::default(),
+        seen: FastSet::default(),
+    };
     let mut path = Vec::new();
+    let list = merge(&mut FastMap::default(), list.into_iter().map(|(node, j)| Entry { node, j, count: 1 }));
     match search.go(x, list, &mut path) {
         Step::Found(p) => Answer::Uncovered(p),
         Step::GaveUp => Answer::GaveUp,
@@ -225,6 +234,52 @@ pub(crate) fn uncovered(
             }
         },
     }
+}
+
+/// Sets of a search that are the same node, merged: many conditions share
+/// what is left of them once the search has fixed a few variables (all the
+/// rules gated on different keywords, once those are settled), and the
+/// search only ever asks which node a set is at and which index is the
+/// smallest among those at `TRUE`. `count` keeps how many sets an entry
+/// stands for, so the work budget and the "fewest sets first" order count
+/// what they counted before merging. Extra sets (index `usize::MAX`) are
+/// never merged: see [`Search::same_case`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    node: Node,
+    /// The smallest index of the sets merged into this entry.
+    j: usize,
+    count: usize,
+}
+
+const EXTRA: usize = usize::MAX;
+
+/// Merge entries at the same node, keeping each at its first place. `at`
+/// is scratch space.
+fn merge(at: &mut FastMap<Node, usize>, entries: impl Iterator<Item = Entry>) -> Vec<Entry> {
+    at.clear();
+    let mut out: Vec<Entry> = Vec::new();
+    for e in entries {
+        if e.j == EXTRA {
+            out.push(e);
+            continue;
+        }
+        match at.get(&e.node) {
+            Some(&k) => {
+                out[k].j = out[k].j.min(e.j);
+                out[k].count += e.count;
+            }
+            None => {
+                at.insert(e.node, out.len());
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+fn total(list: &[Entry]) -> usize {
+    list.iter().map(|e| e.count).sum()
 }
 
 /// Paths of `x` to try as probes.
@@ -364,6 +419,47 @@ pub(crate) fn essentials(mdd: &Mdd, x: Node, sets: &[(Node, usize)], values: &[u
     (x == TRUE).then_some(path)
 }
 
+/// Whether two cases of one step leave the same search: the same part of
+/// `x` and every set at the same child, as the unmerged lists of sets
+/// (index, child) would be equal. Merged entries stand for sets with
+/// distinct indices that share their child, so comparing them entry by
+/// entry is comparing those lists, and only the entries that test the
+/// variable can differ; the extra sets, which all have the same index, are
+/// compared as the sequence of children that remain.
+fn same_case(list: &[Entry], testing: &[usize], a: &Case, b: &Case) -> bool {
+    a.x == b.x
+        && a.joining == b.joining
+        && a.extras == b.extras
+        && testing.iter().zip(a.kids.iter().zip(&b.kids)).all(|(&k, (ka, kb))| list[k].j == EXTRA || ka == kb)
+}
+
+/// A hash of what `same_case` compares: equal cases hash alike.
+fn case_hash(list: &[Entry], testing: &[usize], case: &Case) -> u64 {
+    let mut h = FastHasher::default();
+    h.write_u32(case.x);
+    for (&k, kid) in testing.iter().zip(&case.kids) {
+        if list[k].j != EXTRA {
+            h.write_u32(*kid);
+        }
+    }
+    h.write_u32(u32::MAX);
+    case.extras.iter().for_each(|n| h.write_u32(*n));
+    h.write_u32(u32::MAX);
+    for (n, j) in &case.joining {
+        h.write_u32(*n);
+        h.write_usize(*j);
+    }
+    h.finish()
+}
+
+fn cofactor(mdd: &Mdd, n: Node, var: u32, value: u32) -> Node {
+    if mdd.var_of(n) == Some(var) {
+        mdd.kids(n)[value as usize]
+    } else {
+        n
+    }
+}
+
 struct Search<'a> {
     mdd: &'a Mdd,
     work: usize,
@@ -372,6 +468,9 @@ struct Search<'a> {
     accept: Accept<'a>,
     refused: Option<Vec<(u32, u32)>>,
     n_refused: usize,
+    /// Scratch space for `merge` and for telling cases apart.
+    at: FastMap<Node, usize>,
+    seen: FastSet<u64>,
 }
 
 enum Step {
@@ -380,16 +479,28 @@ enum Step {
     GaveUp,
 }
 
+/// One value of the variable a search step splits on: what is left of `x`,
+/// the children of the entries that test the variable (`FALSE` included,
+/// aligned with the step's `testing`), the remaining extra sets, and the
+/// sets that join.
+struct Case {
+    value: u32,
+    x: Node,
+    kids: Vec<Node>,
+    extras: Vec<Node>,
+    joining: Vec<(Node, usize)>,
+}
+
 impl Search<'_> {
-    fn go(&mut self, x: Node, list: Vec<(Node, usize)>, path: &mut Vec<(u32, u32)>) -> Step {
-        self.work += list.len() + 1;
+    fn go(&mut self, x: Node, list: Vec<Entry>, path: &mut Vec<(u32, u32)>) -> Step {
+        self.work += total(&list) + 1;
         if self.work > BUDGET {
             return Step::GaveUp;
         }
         if x == FALSE {
             return Step::Covered;
         }
-        if let Some(j) = list.iter().filter(|(n, _)| *n == TRUE).map(|(_, j)| *j).min() {
+        if let Some(j) = list.iter().filter(|e| e.node == TRUE).map(|e| e.j).min() {
             self.culprits.push(j);
             return Step::Covered;
         }
@@ -397,44 +508,91 @@ impl Search<'_> {
             return self.leaf(x, path);
         }
         // Split on the lowest variable tested anywhere: each child is a lookup.
-        let var = list.iter().filter_map(|(n, _)| self.mdd.var_of(*n)).chain(self.mdd.var_of(x)).min();
+        let var = list.iter().filter_map(|e| self.mdd.var_of(e.node)).chain(self.mdd.var_of(x)).min();
         let Some(var) = var else { return self.leaf(x, path) };
         let size = self.mdd.size(var);
-        // Values leading to the same children are one case.
-        // (value, what is left of `x`, the sets left)
-        let mut groups: Vec<(u32, Node, Sets)> = Vec::new();
+        // Only the entries that test `var` differ between its values; the
+        // others keep their node (and, not being FALSE, stay).
+        let testing: Vec<usize> = (0..list.len()).filter(|&k| self.mdd.var_of(list[k].node) == Some(var)).collect();
+        let has_extras = list.iter().any(|e| e.j == EXTRA);
+        // Values leading to the same children are one case (see `same_case`).
+        let mut cases: Vec<(usize, Case)> = Vec::new();
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.clear();
+        // The previous value, when it had a case: numeric domains are long
+        // and neighbouring values mostly lead to the same children, which
+        // is cheaper to see directly than through the hash.
+        let mut previous: Option<u32> = None;
         for value in 0..size {
             let xv = self.cofactor(x, var, value);
             if xv == FALSE {
+                previous = None;
                 continue;
             }
-            let joining = if value == 1 { (self.activate)(var) } else { Vec::new() };
-            let mut rest: Vec<(Node, usize)> = Vec::with_capacity(list.len() + joining.len());
-            rest.extend(list.iter().map(|&(n, j)| (self.cofactor(n, var, value), j)).filter(|(n, _)| *n != FALSE));
-            rest.extend(joining.into_iter().filter(|(n, _)| *n != FALSE));
-            if groups.iter().any(|(_, gx, grest)| *gx == xv && *grest == rest) {
+            if let Some(p) = previous.filter(|p| !has_extras && value != 1 && *p != 1) {
+                let same = self.cofactor(x, var, p) == xv
+                    && testing.iter().all(|&k| {
+                        let kids = self.mdd.kids(list[k].node);
+                        kids[p as usize] == kids[value as usize]
+                    });
+                if same {
+                    continue;
+                }
+            }
+            previous = Some(value);
+            let joining: Vec<(Node, usize)> = if value == 1 { (self.activate)(var) } else { Vec::new() };
+            let joining: Vec<(Node, usize)> = joining.into_iter().filter(|(n, _)| *n != FALSE).collect();
+            let kids: Vec<Node> = testing.iter().map(|&k| self.mdd.kids(list[k].node)[value as usize]).collect();
+            let extras: Vec<Node> = if has_extras {
+                list.iter()
+                    .filter(|e| e.j == EXTRA)
+                    .map(|e| self.cofactor(e.node, var, value))
+                    .filter(|n| *n != FALSE)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let case = Case { value, x: xv, kids, extras, joining };
+            let fingerprint = case_hash(&list, &testing, &case);
+            if !seen.insert(fingerprint) && cases.iter().any(|(_, c)| same_case(&list, &testing, c, &case)) {
                 continue;
             }
-            groups.push((value, xv, rest));
+            let dropped: usize =
+                testing.iter().zip(&case.kids).filter(|(_, kid)| **kid == FALSE).map(|(&k, _)| list[k].count).sum();
+            let left = total(&list) - dropped + case.joining.len();
+            cases.push((left, case));
         }
+        self.seen = seen;
         // Fewest sets left first: the likeliest place for an uncovered ticket.
-        groups.sort_by_key(|(value, _, rest)| (rest.len(), *value));
+        cases.sort_by_key(|(left, case)| (*left, case.value));
         let mut covered: Vec<u32> = Vec::new();
-        for (value, xv, rest) in groups {
+        for (_, case) in cases {
+            let (value, xv) = (case.value, case.x);
             // Covered for value `a` implies covered for `b` when the tickets
             // left are the same and no set holds fewer of them under `b`,
             // e.g. a keyword atom the set to cover ignores: the sets gated
-            // on it only grow when it is true.
+            // on it only grow when it is true. Entries that do not test
+            // `var` are the same under both.
             let dominated = covered.iter().any(|&a| {
                 self.cofactor(x, var, a) == xv
-                    && list.iter().all(|&(n, _)| {
-                        let (na, nb) = (self.cofactor(n, var, a), self.cofactor(n, var, value));
+                    && testing.iter().all(|&k| {
+                        let kids = self.mdd.kids(list[k].node);
+                        let (na, nb) = (kids[a as usize], kids[value as usize]);
                         na == FALSE || na == nb || nb == TRUE
                     })
             });
             if dominated {
                 continue;
             }
+            let mdd = self.mdd;
+            let rest = list
+                .iter()
+                .map(|e| Entry { node: cofactor(mdd, e.node, var, value), ..*e })
+                .filter(|e| e.node != FALSE)
+                .chain(case.joining.iter().map(|(node, j)| Entry { node: *node, j: *j, count: 1 }));
+            let mut at = std::mem::take(&mut self.at);
+            let rest = merge(&mut at, rest);
+            self.at = at;
             path.push((var, value));
             let step = self.go(xv, rest, path);
             path.pop();
@@ -447,11 +605,7 @@ impl Search<'_> {
     }
 
     fn cofactor(&self, n: Node, var: u32, value: u32) -> Node {
-        if self.mdd.var_of(n) == Some(var) {
-            self.mdd.kids(n)[value as usize]
-        } else {
-            n
-        }
+        cofactor(self.mdd, n, var, value)
     }
 
     /// No set left: every ticket of `x` (under `path`) is uncovered.

@@ -32,11 +32,12 @@
 
 use super::cover::{complete, contains, essentials, extend, prefer_absent, probe, uncovered, Answer, Signature};
 use super::example::{concretize, unverified, Example};
-use super::mdd::{Node, FALSE, TRUE};
+use super::mdd::{FastMap, Node, FALSE, TRUE};
 use super::space::Space;
 use crate::hir::{MatrixRow, Outcome, Policy};
 use crate::source::Span;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which branch of the policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +90,44 @@ pub enum Gap {
     Unknown,
 }
 
+/// What one run of the routing proofs leaves for the next run over the
+/// same policy after an edit: the ticket space with its diagram (so the
+/// conditions that did not change get the same nodes back, already built),
+/// and the answer of every coverage search, keyed by everything the search
+/// reads. A search's answer is a function of the set it covers, the
+/// conditions of the branches before the point it asks about, and the sets
+/// it adds (node numbering and memo tables only change how fast it comes),
+/// so an answer whose key matches is the answer a fresh run would compute.
+pub(crate) struct Memo {
+    space: Space,
+    /// The branch conditions of the run that left the memo, in order.
+    conds: Vec<Node>,
+    /// Answers by (set to cover, branches before, extra sets).
+    answers: Answers,
+    /// Signatures of the branch conditions.
+    sigs: FastMap<Node, Signature>,
+}
+
+/// Search answers by (set to cover, branches before, extra sets).
+type Answers = FastMap<(Node, usize, Vec<Node>), Arc<Answer>>;
+
+/// Diagrams larger than this are not kept for the next run: a cached
+/// diagram only grows, and the node budget must stay a property of the
+/// policy, not of its edit history.
+const MAX_KEPT_NODES: usize = 1_000_000;
+
 pub(crate) struct Flow {
     pub space: Space,
+    /// Answers of the previous run and how many of its leading branch
+    /// conditions are those of this run so far.
+    old: Option<(Vec<Node>, Answers)>,
+    agree: usize,
+    /// Answers of this run, for the next.
+    answers: Answers,
+    /// Whether `space` came from a memo.
+    pub reused: bool,
+    /// Signatures of branch conditions, of this run and the previous one.
+    sigs: FastMap<Node, Signature>,
     /// Answers of `decides`, by branch and set.
     decided: HashMap<(usize, Node), Some3>,
     /// Per variable, whether it is a yes/no text atom.
@@ -117,11 +154,30 @@ pub(crate) enum Some3 {
 
 impl Flow {
     pub(crate) fn new(policy: &Policy) -> Flow {
-        let mut space = Space::new(policy);
+        Flow::with_memo(policy, None)
+    }
+
+    /// [`Flow::new`], reusing what an earlier run left when its ticket space
+    /// is the one this policy needs.
+    pub(crate) fn with_memo(policy: &Policy, memo: Option<Memo>) -> Flow {
+        let fresh = Space::new(policy);
+        let (mut space, old, reused) = match memo {
+            Some(m) if m.space.same_layout(&fresh) => (m.space, Some((m.conds, m.answers, m.sigs)), true),
+            _ => (fresh, None, false),
+        };
+        let (old, old_sigs) = match old {
+            Some((conds, answers, sigs)) => (Some((conds, answers)), sigs),
+            None => (None, FastMap::default()),
+        };
         let valid = space.priority_constraint(policy).unwrap_or(FALSE);
         let atoms = space.atom_flags();
         let mut flow = Flow {
             space,
+            old,
+            agree: 0,
+            answers: FastMap::default(),
+            reused,
+            sigs: FastMap::default(),
             decided: HashMap::new(),
             atoms,
             gated: HashMap::new(),
@@ -136,7 +192,14 @@ impl Flow {
         for at in branch_order(policy) {
             let cond = flow.condition(policy, at);
             complete &= cond.is_some();
-            let sig = cond.map(|c| Signature::of(&flow.space.mdd, c)).unwrap_or_default();
+            let sig = match cond {
+                Some(c) => {
+                    let sig = old_sigs.get(&c).cloned().unwrap_or_else(|| Signature::of(&flow.space.mdd, c));
+                    flow.sigs.insert(c, sig.clone());
+                    sig
+                }
+                None => Signature::default(),
+            };
             let i = flow.branches.len();
             match sig.gate(&flow.atoms) {
                 Some(a) => flow.gated.entry(a).or_default().push(i),
@@ -151,6 +214,12 @@ impl Flow {
                 }
             }
             let built = cond.is_some();
+            let cond_node = cond.unwrap_or(FALSE);
+            if let Some((old_conds, _)) = &flow.old {
+                if flow.agree == i && old_conds.get(i) == Some(&cond_node) {
+                    flow.agree += 1;
+                }
+            }
             flow.branches.push(Branch {
                 at,
                 cond: cond.unwrap_or(FALSE),
@@ -168,6 +237,17 @@ impl Flow {
             flow.gap = flow.gap_of(policy, TRUE, &[]);
         }
         flow
+    }
+
+    /// What this run leaves for the next one; `None` when the diagram ran
+    /// out of budget (its answers then depend on the order things were
+    /// built in) or grew too large to keep.
+    pub(crate) fn into_memo(self) -> Option<Memo> {
+        if self.space.mdd.overflowed() || self.space.mdd.node_count() > MAX_KEPT_NODES {
+            return None;
+        }
+        let conds = self.branches.iter().map(|b| b.cond).collect();
+        Some(Memo { space: self.space, conds, answers: self.answers, sigs: self.sigs })
     }
 
     fn condition(&mut self, policy: &Policy, at: At) -> Option<Node> {
@@ -189,13 +269,13 @@ impl Flow {
         if x == FALSE {
             return Status::Never;
         }
-        match self.search(policy, x, i, &[]) {
+        match &*self.search(policy, x, i, &[]) {
             Answer::Uncovered(_) => Status::Reachable,
             Answer::Unverified(_) => Status::Unknown,
             Answer::GaveUp => Status::GaveUp,
             Answer::Covered(culprits) => {
                 self.branches[i].culprits =
-                    culprits.into_iter().filter_map(|j| self.branches.get(j).map(|b| b.at)).collect();
+                    culprits.iter().filter_map(|j| self.branches.get(*j).map(|b| b.at)).collect();
                 Status::Shadowed
             }
         }
@@ -236,8 +316,23 @@ impl Flow {
     }
 
     /// Search `x` against the branches before `before` (and `extra` sets),
-    /// accepting only tickets whose numbers can be made concrete.
-    fn search(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
+    /// accepting only tickets whose numbers can be made concrete; the
+    /// previous run's answer when it asked the same question.
+    fn search(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Arc<Answer> {
+        let key = (x, before, extra.to_vec());
+        let known = match &self.old {
+            Some((_, answers)) if before <= self.agree => answers.get(&key).cloned(),
+            _ => None,
+        };
+        let answer = match known {
+            Some(answer) => answer,
+            None => Arc::new(self.search_uncached(policy, x, before, extra)),
+        };
+        self.answers.insert(key, answer.clone());
+        answer
+    }
+
+    fn search_uncached(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
         let support = self.space.mdd.support(x);
         let near = self.relevant(x, before, extra, &support);
         {
@@ -323,7 +418,7 @@ impl Flow {
         if x == FALSE {
             return Some3::No;
         }
-        match self.search(policy, x, i, &[]) {
+        match &*self.search(policy, x, i, &[]) {
             Answer::Uncovered(_) => Some3::Yes,
             Answer::Covered(_) => Some3::No,
             Answer::Unverified(_) | Answer::GaveUp => Some3::Unknown,
@@ -344,17 +439,17 @@ impl Flow {
             essentials(&flow.space.mdd, x, &sets, &values).unwrap_or_else(|| path.to_vec())
         };
         let before = self.branches.len();
-        match self.search(policy, x, before, excluded) {
+        match &*self.search(policy, x, before, excluded) {
             Answer::Covered(_) => Gap::None,
             Answer::GaveUp => Gap::Unknown,
             Answer::Uncovered(path) => {
-                let path = short(self, &path);
+                let path = short(self, path);
                 match concretize(&self.space, policy, &path) {
                     Some(e) => Gap::Exact(e),
                     None => Gap::Maybe(unverified(&self.space, policy, &path)),
                 }
             }
-            Answer::Unverified(path) => Gap::Maybe(unverified(&self.space, policy, &short(self, &path))),
+            Answer::Unverified(path) => Gap::Maybe(unverified(&self.space, policy, &short(self, path))),
         }
     }
 

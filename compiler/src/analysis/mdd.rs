@@ -70,6 +70,8 @@ enum Op {
 /// Memo tables larger than this are dropped and rebuilt on demand: they only
 /// speed things up, and unbounded they would hold a copy of every operation.
 const MAX_MEMO: usize = 1 << 21;
+/// Distinct `drop` sets whose `forall_many` results are kept.
+const MAX_FORALL_MEMOS: usize = 64;
 
 pub(crate) struct Mdd {
     sizes: Vec<u32>,
@@ -80,7 +82,18 @@ pub(crate) struct Mdd {
     buckets: FastMap<u64, Node>,
     ops: FastMap<(Op, Node, Node), Node>,
     tests: FastMap<(bool, Node, Node), bool>,
+    /// `forall_many` results by the variables dropped: the searches of one
+    /// policy drop the same few sets of atoms over and over.
+    foralls: Vec<(Vec<bool>, FastMap<Node, Node>)>,
+    /// `forall_many` results by node and the dropped variables it tests,
+    /// whatever else was dropped: questions about different keywords cut
+    /// the same conditions the same way.
+    cuts: FastMap<(Node, Vec<u32>), Node>,
+    /// The variables each node tests, sorted (for `cuts`).
+    supports: FastMap<Node, Vec<u32>>,
     max_nodes: usize,
+    /// Set once `mk` refused a node for the budget.
+    overflowed: bool,
 }
 
 const NO_NEXT: u32 = u32::MAX;
@@ -101,8 +114,22 @@ impl Mdd {
             buckets: FastMap::default(),
             ops: FastMap::default(),
             tests: FastMap::default(),
+            foralls: Vec::new(),
+            cuts: FastMap::default(),
+            supports: FastMap::default(),
             max_nodes,
+            overflowed: false,
         }
+    }
+
+    /// Whether some operation ran out of the node budget.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Nodes built so far, terminals included.
+    pub(crate) fn node_count(&self) -> usize {
+        self.var.len()
     }
 
     pub(crate) fn var_count(&self) -> usize {
@@ -165,6 +192,7 @@ impl Mdd {
             at = self.next_in_bucket[at as usize];
         }
         if self.var.len() >= self.max_nodes {
+            self.overflowed = true;
             return Err(Overflow);
         }
         let id = self.var.len() as Node;
@@ -279,10 +307,58 @@ impl Mdd {
 
     /// Universally project out the variables for which `drop` is true: the
     /// tickets that are in each set whatever values those variables take.
-    /// One memo serves all `nodes`.
+    /// Results are memoised per `drop` across calls.
     pub(crate) fn forall_many(&mut self, nodes: &[Node], drop: &[bool]) -> Res<Vec<Node>> {
-        let mut memo = FastMap::default();
-        nodes.iter().map(|&n| self.forall_rec(n, drop, &mut memo)).collect()
+        let at = match self.foralls.iter().position(|(d, _)| d == drop) {
+            Some(at) => at,
+            None => {
+                if self.foralls.len() >= MAX_FORALL_MEMOS {
+                    self.foralls.clear();
+                }
+                self.foralls.push((drop.to_vec(), FastMap::default()));
+                self.foralls.len() - 1
+            }
+        };
+        let mut memo = std::mem::take(&mut self.foralls[at].1);
+        let out = nodes.iter().map(|&n| self.forall_top(n, drop, &mut memo)).collect();
+        if memo.len() > MAX_MEMO {
+            memo.clear();
+        }
+        self.foralls[at].1 = memo;
+        out
+    }
+
+    fn forall_top(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {
+        if self.level(node) == TERMINAL {
+            return Ok(node);
+        }
+        if !self.supports.contains_key(&node) {
+            let tested = self.support(node);
+            let vars = (0..tested.len() as u32).filter(|v| tested[*v as usize]).collect();
+            if self.supports.len() > MAX_MEMO {
+                self.supports.clear();
+            }
+            self.supports.insert(node, vars);
+        }
+        let dropped: Vec<u32> = self
+            .supports
+            .get(&node)
+            .map(|vars| vars.iter().copied().filter(|v| drop[*v as usize]).collect())
+            .unwrap_or_default();
+        // Nothing it tests is dropped: the set is its own cut.
+        if dropped.is_empty() {
+            return Ok(node);
+        }
+        let key = (node, dropped);
+        if let Some(&r) = self.cuts.get(&key) {
+            return Ok(r);
+        }
+        let r = self.forall_rec(node, drop, memo)?;
+        if self.cuts.len() > MAX_MEMO {
+            self.cuts.clear();
+        }
+        self.cuts.insert(key, r);
+        Ok(r)
     }
 
     fn forall_rec(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {

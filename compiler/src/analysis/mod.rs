@@ -42,7 +42,36 @@ pub use flow::{Gap, Status};
 
 /// Run every analysis, pushing findings into `diagnostics`.
 pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
-    let mut flow = flow::Flow::new(policy);
+    run_cached(policy, diagnostics, &mut ProofCache::default());
+}
+
+/// What the proofs of one version of a policy keep for the next version
+/// (the language server holds one per policy): the ticket space with its
+/// diagram and every coverage answer, each reused only where its inputs are
+/// unchanged, so an edit costs the searches it really affects. The findings
+/// are exactly those of [`run`].
+#[derive(Default)]
+pub struct ProofCache {
+    memo: Option<flow::Memo>,
+}
+
+/// [`run`], reusing and then updating `cache`.
+pub fn run_cached(policy: &Policy, diagnostics: &mut Diagnostics, cache: &mut ProofCache) {
+    let mut found = Diagnostics::new();
+    let flow = checks(policy, flow::Flow::with_memo(policy, cache.memo.take()), &mut found);
+    // A reused diagram holds nodes of earlier versions too: if it ran out of
+    // budget, a fresh one might not have, so start over without the cache.
+    let flow = if flow.reused && flow.space.mdd.overflowed() {
+        found = Diagnostics::new();
+        checks(policy, flow::Flow::new(policy), &mut found)
+    } else {
+        flow
+    };
+    cache.memo = flow.into_memo();
+    diagnostics.extend(found);
+}
+
+fn checks(policy: &Policy, mut flow: flow::Flow, diagnostics: &mut Diagnostics) -> flow::Flow {
     shadowing::check(policy, &mut flow, diagnostics);
     exhaustive::check(policy, &mut flow, diagnostics);
     nowhere::check(policy, &flow, diagnostics);
@@ -50,6 +79,7 @@ pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
     coverage::check(policy, &mut flow, diagnostics);
     sla::check(policy, &mut flow, diagnostics);
     unused::check(policy, diagnostics);
+    flow
 }
 
 /// What the routing proofs know, for tests and tools: the status of every

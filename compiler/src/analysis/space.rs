@@ -94,7 +94,7 @@ pub(crate) enum Region {
     Absent,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Domain {
     /// Enum values by id (bools: false, true); `absent` adds a last value.
     Enum {
@@ -125,7 +125,7 @@ impl Domain {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Var {
     pub key: Key,
     pub domain: Domain,
@@ -307,6 +307,12 @@ impl Space {
         let sizes = vars.iter().map(|v| v.domain.size().max(1)).collect();
         let thresholds = policy.classifier.as_ref().map(|c| c.thresholds.clone()).unwrap_or_default();
         Space { vars, index, mdd: Mdd::new(sizes, MAX_NODES), thresholds }
+    }
+
+    /// Whether `other` has the same variables and thresholds, so a
+    /// condition means the same set in both.
+    pub(crate) fn same_layout(&self, other: &Space) -> bool {
+        self.vars == other.vars && self.thresholds == other.thresholds
     }
 
     pub(crate) fn var(&self, key: &Key) -> Option<u32> {

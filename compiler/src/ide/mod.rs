@@ -38,7 +38,9 @@ pub use folding::{Fold, FoldKind};
 pub use hover::Hover;
 pub use index::{Def, DefKey, DefKind, NameIndex, Ref};
 pub use navigate::Reference;
-pub use pipeline::{analyze_without_proofs, needs_proofs, proofs};
+pub use pipeline::{
+    analyze_without_proofs, analyze_without_proofs_cached, needs_proofs, proofs, proofs_cached, ParseCache, ProofCache,
+};
 pub use rename::RenameError;
 pub use symbols::{Symbol, SymbolKind};
 pub use tokens::{SemanticToken, TokenKind, TOKEN_KINDS};

@@ -8,10 +8,31 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceDb};
 use crate::{analysis, semantic, Analysis, Loader};
 
+pub use crate::syntax::ParseCache;
+pub use analysis::ProofCache;
+
 /// `analyze` without the proofs: syntax, names, types, `@allow`s applied.
-pub fn analyze_without_proofs(mut db: SourceDb, root: FileId, loader: &dyn Loader) -> Analysis {
+pub fn analyze_without_proofs(db: SourceDb, root: FileId, loader: &dyn Loader) -> Analysis {
+    without_proofs(db, root, loader, None)
+}
+
+/// [`analyze_without_proofs`], re-parsing only the parts of the text that
+/// `cache` has not seen (see [`crate::syntax::parse_cached`]); the same result.
+pub fn analyze_without_proofs_cached(
+    db: SourceDb,
+    root: FileId,
+    loader: &dyn Loader,
+    cache: &mut ParseCache,
+) -> Analysis {
+    without_proofs(db, root, loader, Some(cache))
+}
+
+fn without_proofs(mut db: SourceDb, root: FileId, loader: &dyn Loader, cache: Option<&mut ParseCache>) -> Analysis {
     let mut diagnostics = Diagnostics::new();
-    let parsed = semantic::parse_all(&mut db, root, loader, &mut diagnostics);
+    let parsed = match cache {
+        Some(cache) => semantic::parse_all_cached(&mut db, root, loader, &mut diagnostics, cache),
+        None => semantic::parse_all(&mut db, root, loader, &mut diagnostics),
+    };
     let hir = semantic::check(&db, &parsed, loader, &mut diagnostics);
     diagnostics.retain(|d| d.span().is_none_or(|s| !hir.is_allowed(d.code, s)));
     Analysis { db, root, asts: parsed.files, hir, diagnostics: diagnostics.into_sorted() }
@@ -25,11 +46,18 @@ pub fn needs_proofs(analysis: &Analysis) -> bool {
 /// The diagnostics the proofs add to an analysis without errors, sorted,
 /// `@allow`ed ones removed.
 pub fn proofs(analysis: &Analysis) -> Vec<Diagnostic> {
+    proofs_cached(analysis, &mut ProofCache::default())
+}
+
+/// [`proofs`], reusing what the proofs of an earlier version of the same
+/// policy left in `cache` where it still applies (see
+/// [`analysis::ProofCache`]); the result is the same.
+pub fn proofs_cached(analysis: &Analysis, cache: &mut ProofCache) -> Vec<Diagnostic> {
     if !needs_proofs(analysis) {
         return Vec::new();
     }
     let mut diagnostics = Diagnostics::new();
-    analysis::run(&analysis.hir, &mut diagnostics);
+    analysis::run_cached(&analysis.hir, &mut diagnostics, cache);
     diagnostics.retain(|d| d.span().is_none_or(|s| !analysis.hir.is_allowed(d.code, s)));
     diagnostics.into_sorted()
 }

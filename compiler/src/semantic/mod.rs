@@ -52,10 +52,27 @@ pub fn parse_all(db: &mut SourceDb, root: FileId, loader: &dyn Loader, diagnosti
     let mut files = Vec::new();
     let mut stack = Vec::new();
     let mut done = Vec::new();
-    visit(db, root, loader, diagnostics, &mut files, &mut stack, &mut done);
+    visit(db, root, loader, diagnostics, &mut files, &mut stack, &mut done, None);
     Parsed { files, root }
 }
 
+/// [`parse_all`], re-parsing only the chunks of text not in `cache` (see
+/// [`syntax::parse_cached`]); the same result.
+pub fn parse_all_cached(
+    db: &mut SourceDb,
+    root: FileId,
+    loader: &dyn Loader,
+    diagnostics: &mut Diagnostics,
+    cache: &mut syntax::ParseCache,
+) -> Parsed {
+    let mut files = Vec::new();
+    let mut stack = Vec::new();
+    let mut done = Vec::new();
+    visit(db, root, loader, diagnostics, &mut files, &mut stack, &mut done, Some(cache));
+    Parsed { files, root }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn visit(
     db: &mut SourceDb,
     file: FileId,
@@ -64,11 +81,15 @@ fn visit(
     files: &mut Vec<ast::Policy>,
     stack: &mut Vec<FileId>,
     done: &mut Vec<FileId>,
+    mut cache: Option<&mut syntax::ParseCache>,
 ) {
     stack.push(file);
     let text = db.text(file).to_string();
     let importer = db.file(file).name.clone();
-    let ast = syntax::parse(file, &text, diagnostics);
+    let ast = match cache.as_deref_mut() {
+        Some(cache) => syntax::parse_cached(file, &text, diagnostics, cache),
+        None => syntax::parse(file, &text, diagnostics),
+    };
     for item in &ast.items {
         let ast::ItemKind::Import(path) = &item.kind else { continue };
         match loader.load(&importer, &path.value) {
@@ -90,7 +111,7 @@ fn visit(
                     continue;
                 }
                 let id = db.add(name, imported_text);
-                visit(db, id, loader, diagnostics, files, stack, done);
+                visit(db, id, loader, diagnostics, files, stack, done, cache.as_deref_mut());
             }
         }
     }

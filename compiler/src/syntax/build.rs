@@ -46,7 +46,8 @@ impl Ctx {
 }
 
 fn last_token_end(pair: &Pair<'_, Rule>) -> usize {
-    match pair.clone().into_inner().last() {
+    // `next_back` jumps straight to the last child; `last` would walk them all.
+    match pair.clone().into_inner().next_back() {
         Some(child) => last_token_end(&child),
         None => pair.as_span().end(),
     }
@@ -83,7 +84,24 @@ fn content<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
 
 fn is_noise(rule: Rule) -> bool {
     matches!(rule, Rule::arrow | Rule::lbrace | Rule::rbrace | Rule::comma | Rule::rbracket | Rule::EOI)
-        || format!("{rule:?}").starts_with("k_")
+        || is_keyword(rule)
+}
+
+/// Whether a rule is one of the grammar's `k_…` keyword rules. Asked for
+/// every pair, so the answer is worked out once per rule, not by
+/// formatting its name each time.
+fn is_keyword(rule: Rule) -> bool {
+    thread_local! {
+        static KEYWORD: std::cell::RefCell<Vec<Option<bool>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let index = rule as usize;
+    KEYWORD.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.len() <= index {
+            known.resize(index + 1, None);
+        }
+        *known[index].get_or_insert_with(|| format!("{rule:?}").starts_with("k_"))
+    })
 }
 
 pub fn items(file: FileId, offset: usize, pairs: Pairs<'_, Rule>) -> Vec<Item> {

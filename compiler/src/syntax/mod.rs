@@ -8,12 +8,14 @@ pub mod ast;
 mod build;
 mod errors;
 mod grammar;
+mod incremental;
 
 use crate::diagnostic::Diagnostics;
 use crate::source::FileId;
 use pest::Parser;
 
 pub use grammar::Rule;
+pub use incremental::{parse_cached, ParseCache};
 
 /// Parse one file. `offset`-free: spans are offsets into `text`.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Policy {
