@@ -7,7 +7,8 @@
 //! signal block or the CLI; those call [`Model::predict`], [`train()`],
 //! [`sentiment`] and [`detect_language`].
 //!
-//! Module map: `tokenize` (logos tokens) → `features` (hash buckets) →
+//! Module map: `tokenize` (tokens: a byte-level fast path, logos for the
+//! rest) → `features` (hash buckets) → `vocab` (bucket → vocabulary rank) →
 //! `model` (IDF, weights, prediction) ← `train` (fitting with linfa-logistic);
 //! `format` (file layout), `dataset` (CSV / JSON Lines), `metrics` (report),
 //! `sentiment`, `language`.

@@ -1,12 +1,14 @@
-//! The logos tokeniser shared by training, prediction, `sentiment` and
+//! The tokeniser shared by training, prediction, `sentiment` and
 //! `detect_language`.
 //!
 //! Owns the definition of a token: Unicode words (lower-cased, apostrophes
 //! kept inside words, hyphens split), single emoji, and placeholders for
 //! things whose exact value never generalises (`<num>`, `<email>`, `<url>`,
-//! `<id>` for ticket ids such as `#4411` or `ACME-123`). It knows nothing
-//! about features or models. The callback API lends each token from a reused
-//! buffer so the hot path does not allocate.
+//! `<id>` for ticket ids such as `#4411` or `ACME-123`). The definition is
+//! the logos lexer below; a byte-level scanner produces the same tokens for
+//! plain ASCII and Latin-1 words and hands everything else to logos. It
+//! knows nothing about features or models. The callback API lends each token
+//! from a reused buffer so the hot path does not allocate.
 
 use logos::Logos;
 
@@ -105,7 +107,7 @@ pub fn for_each_token(text: &str, buf: &mut String, mut each: impl FnMut(TokenKi
             } else if core_flags & (LETTER | APOSTROPHE) == 0 {
                 each(TokenKind::Number, "<num>");
             } else if core_flags & UPPER != 0 {
-                lower_into(&text[start..core_end], buf);
+                lower_fast_into(&text[start..core_end], core_flags & NON_ASCII != 0, buf);
                 each(TokenKind::Word, buf);
             } else {
                 each(TokenKind::Word, &text[start..core_end]);
@@ -240,7 +242,7 @@ fn emit_fast_chunk(chunk: &str, has_upper: bool, buf: &mut String, each: &mut im
             last_was_number = true;
         } else {
             if has_upper && segment.bytes().any(|b| BYTE_FLAGS[usize::from(b)] & UPPER != 0) {
-                lower_into(segment, buf);
+                lower_fast_into(segment, !segment.is_ascii(), buf);
                 each(TokenKind::Word, buf);
             } else {
                 each(TokenKind::Word, segment);
@@ -294,6 +296,24 @@ fn is_issue_key(chunk: &str) -> bool {
         && key_chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && !number.is_empty()
         && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// [`lower_into`] for a word of a fast-path chunk (ASCII and `À`–`ÿ`), whose
+/// non-ASCII letters lower-case without Unicode tables: `À`–`Þ` except `×`
+/// become the letter 0x20 above, the rest are lower case already.
+fn lower_fast_into(word: &str, has_non_ascii: bool, buf: &mut String) {
+    buf.clear();
+    if !has_non_ascii {
+        buf.push_str(word);
+        buf.make_ascii_lowercase();
+        return;
+    }
+    for ch in word.chars() {
+        buf.push(match ch {
+            '\u{c0}'..='\u{de}' if ch != '×' => char::from_u32(u32::from(ch) + 0x20).unwrap_or(ch),
+            _ => ch.to_ascii_lowercase(),
+        });
+    }
 }
 
 /// Lower-cases `word` into `buf` (clearing it first) and folds the typographic
