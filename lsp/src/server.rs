@@ -210,8 +210,13 @@ impl<W: Write> Server<W> {
 
     fn publish(&mut self, p: Publish) -> io::Result<()> {
         let params = lsp::PublishDiagnosticsParams { uri: p.uri, diagnostics: p.diagnostics, version: p.version };
-        let params = serde_json::to_value(params).unwrap_or_default();
-        self.send(Message::Notification(Notification { method: "textDocument/publishDiagnostics".into(), params }))
+        // Serialised straight to text: the proofs of a large policy publish
+        // hundreds of diagnostics, and building a `Value` tree of them first
+        // costs as much again.
+        let params = serde_json::to_string(&params).map_err(io::Error::other)?;
+        let body = format!(r#"{{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{params}}}"#);
+        write!(self.out, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+        self.out.flush()
     }
 
     /// Analyse what changed and publish the diagnostics.

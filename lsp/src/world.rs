@@ -378,7 +378,7 @@ impl World {
         let Some(root) = self.roots.get(&owner) else { return publish(Vec::new()) };
         let snap = &root.current;
         let Some(file) = snap.file_id(name) else { return publish(Vec::new()) };
-        let locator = Locator { world: self, snap, shifted: None };
+        let locator = Locator::new(self, snap, None);
         let diagnostics = snap
             .diagnostics()
             .filter_map(|d| {
@@ -469,7 +469,7 @@ impl World {
 
     /// A locator for spans of `snap` (not shifted).
     pub(crate) fn locator<'a>(&'a self, snap: &'a Snapshot) -> Locator<'a> {
-        Locator { world: self, snap, shifted: None }
+        Locator::new(self, snap, None)
     }
 }
 
@@ -513,6 +513,28 @@ pub(crate) struct Locator<'a> {
     world: &'a World,
     snap: &'a Snapshot,
     shifted: Option<(FileId, Shift, &'a Document)>,
+    /// Per file of `snap`, whether its open document still has the analysed
+    /// text: comparing the whole text for every label of every diagnostic
+    /// costs more than the rest of publishing them.
+    current: std::cell::RefCell<Vec<(FileId, bool)>>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(world: &'a World, snap: &'a Snapshot, shifted: Option<(FileId, Shift, &'a Document)>) -> Locator<'a> {
+        Locator { world, snap, shifted, current: std::cell::RefCell::new(Vec::new()) }
+    }
+
+    /// The open document of `file` if its text is the analysed one.
+    fn current_doc(&self, file: FileId) -> Option<&'a Document> {
+        let doc = self.world.docs.get(self.snap.file_name(file))?;
+        let known = self.current.borrow().iter().find(|(f, _)| *f == file).map(|(_, same)| *same);
+        let same = known.unwrap_or_else(|| {
+            let same = *doc.text == *self.snap.text(file);
+            self.current.borrow_mut().push((file, same));
+            same
+        });
+        same.then_some(doc)
+    }
 }
 
 impl Locate for Locator<'_> {
@@ -524,13 +546,14 @@ impl Locate for Locator<'_> {
                 return Some(lsp::Location { uri: doc.uri.clone(), range: convert::range(&doc.lines, start, end) });
             }
         }
-        let name = self.snap.file_name(span.file);
-        match self.world.docs.get(name) {
-            Some(doc) if *doc.text == *self.snap.text(span.file) => Some(lsp::Location {
+        match self.current_doc(span.file) {
+            Some(doc) => Some(lsp::Location {
                 uri: doc.uri.clone(),
                 range: convert::range(&doc.lines, span.start as usize, span.end as usize),
             }),
-            _ => convert::location_in(name, &self.snap.analysis.db.file(span.file).lines, span),
+            None => {
+                convert::location_in(self.snap.file_name(span.file), &self.snap.analysis.db.file(span.file).lines, span)
+            }
         }
     }
 }
@@ -563,7 +586,7 @@ impl View<'_> {
     }
 
     pub(crate) fn locator(&self) -> Locator<'_> {
-        Locator { world: self.world, snap: &self.snap, shifted: self.shift.map(|s| (self.file, s, self.doc)) }
+        Locator::new(self.world, &self.snap, self.shift.map(|s| (self.file, s, self.doc)))
     }
 
     /// The range in the current document of a span of the analysed file.
