@@ -60,19 +60,25 @@ impl FeatureConfig {
     /// Pushes the bucket of every text feature of `text` (with repetitions,
     /// so the caller can count term frequencies). `buf` is lower-casing scratch.
     pub(crate) fn text_buckets(&self, text: &str, buf: &mut String, out: &mut Vec<u32>) {
+        self.for_each_text_bucket(text, buf, |bucket| out.push(bucket));
+    }
+
+    /// Calls `each` with the bucket of every text feature of `text`, in the
+    /// order [`FeatureConfig::text_buckets`] pushes them.
+    pub(crate) fn for_each_text_bucket(&self, text: &str, buf: &mut String, mut each: impl FnMut(u32)) {
         let mut previous: Option<u64> = None;
         let [char_min, char_max] = self.char_ngrams;
         for_each_token(text, buf, |_, token| {
             let word_hash = hash_bytes(SEED_WORD, token.as_bytes());
-            out.push(self.bucket(word_hash));
+            each(self.bucket(word_hash));
             if self.word_bigrams {
                 if let Some(prev) = previous {
-                    out.push(self.bucket(combine(prev, word_hash)));
+                    each(self.bucket(combine(prev, word_hash)));
                 }
                 previous = Some(word_hash);
             }
             if char_min > 0 {
-                char_ngram_buckets(token, char_min, char_max, |hash| out.push(self.bucket(hash)));
+                char_ngram_buckets(token, char_min, char_max, |hash| each(self.bucket(hash)));
             }
         });
     }

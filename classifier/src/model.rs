@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ModelError;
 use crate::features::FeatureConfig;
 use crate::metrics::Metrics;
-use crate::vocab::{VocabIndex, ABSENT};
+use crate::vocab::{prefetch, VocabIndex, ABSENT};
 
 /// Marks a hash bucket that is not in the model's vocabulary.
 pub(crate) const NO_ROW: u32 = ABSENT;
@@ -87,6 +87,9 @@ pub struct Model {
     pub(crate) ranked: Vec<(u32, f32)>,
     /// Number of text rows: ranks below it are text features.
     pub(crate) n_text: usize,
+    /// Whether every row's rank is its index (true of every model `train`
+    /// writes: text rows by bucket, then metadata rows by bucket).
+    pub(crate) rows_are_ranks: bool,
     /// `row -> bucket`.
     pub(crate) buckets: Vec<u32>,
     /// `row -> idf` (0 for metadata rows, which are one-hot).
@@ -233,7 +236,7 @@ impl Model {
             }
         }
         // Prediction visits a ticket's text features in ascending bucket order
-        // (the order of its floating-point sums) by walking a bitmap of ranks.
+        // (the order of its floating-point sums) by sorting their ranks.
         let mut by_bucket: Vec<u32> = (0..buckets.len() as u32).collect();
         by_bucket.sort_unstable_by_key(|&row| {
             (idf[row as usize] <= 0.0 || idf[row as usize].is_nan(), buckets[row as usize])
@@ -246,7 +249,8 @@ impl Model {
         lookup.map_values(|row| rank_of_row[row as usize]);
         let ranked = by_bucket.iter().map(|&row| (row, idf[row as usize])).collect();
         let fields = info.features.all_fields();
-        Ok(Model { info, fields, lookup, ranked, n_text, buckets, idf, weights, intercept })
+        let rows_are_ranks = by_bucket.iter().enumerate().all(|(rank, &row)| rank == row as usize);
+        Ok(Model { info, fields, lookup, ranked, n_text, rows_are_ranks, buckets, idf, weights, intercept })
     }
 
     /// The intent labels; [`Prediction::label`] indexes into this.
@@ -348,18 +352,35 @@ impl Model {
         buckets.clear();
         for name in &config.text_fields {
             if let Some(text) = field(name) {
-                config.text_buckets(&text, buf, buckets);
+                // Prefetching each bucket's slot while the rest of the text is
+                // tokenised hides most of the look-ups' cache misses.
+                config.for_each_text_bucket(&text, buf, |bucket| {
+                    self.lookup.prefetch(bucket);
+                    buckets.push(bucket);
+                });
             }
         }
         // The text ranks of the buckets, repetitions included. Absent buckets
         // (and metadata rows) are written and then overwritten: no branch on
         // a look-up's outcome.
         let n_text = self.n_text as u32;
+        let last_rank = self.ranked.len().saturating_sub(1);
+        let n_labels = self.intercept.len();
         ranks.clear();
         ranks.resize(buckets.len(), 0);
         let mut n_ranks = 0;
         for &bucket in buckets.iter() {
             let rank = self.lookup.get(bucket);
+            // Start loading what the runs below read for this rank (clamped,
+            // so that absent buckets prefetch something harmless instead of
+            // branching).
+            let known = (rank as usize).min(last_rank);
+            if let Some(info) = self.ranked.get(known) {
+                prefetch(info);
+            }
+            if let Some(weight) = self.weights.get(known * n_labels).filter(|_| self.rows_are_ranks) {
+                prefetch(weight);
+            }
             ranks[n_ranks] = rank;
             n_ranks += usize::from(rank < n_text);
         }
@@ -370,6 +391,11 @@ impl Model {
         let mut norm2 = 0.0f32;
         for run in ranks.chunk_by(|a, b| a == b) {
             let (row, idf) = self.ranked[run[0] as usize];
+            if let Some(weights) = self.weights.get(row as usize * n_labels..(row as usize + 1) * n_labels) {
+                // A row may straddle two cache lines.
+                prefetch(&weights[0]);
+                prefetch(&weights[n_labels - 1]);
+            }
             let tf = match (run.len(), config.sublinear_tf) {
                 (1, _) => 1.0,
                 (count, true) => 1.0 + (count as f32).ln(),
@@ -404,5 +430,84 @@ impl Model {
         let mut scratch = Scratch::default();
         self.logits_into(field, &mut scratch);
         scratch.scores
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::SplitMix;
+
+    fn info(n_rows: usize) -> ModelInfo {
+        ModelInfo {
+            labels: vec!["a".into(), "b".into(), "c".into()],
+            features: FeatureConfig::new(vec!["text".into()], vec![]),
+            temperature: 1.0,
+            training: TrainingInfo::default(),
+            metrics: None,
+            n_rows,
+        }
+    }
+
+    const TEXTS: &[&str] = &[
+        "Login broken, I can't get into my account",
+        "the invoice was charged twice, refund please",
+        "Die Rechnung ist falsch und das Login geht nicht",
+        "login login login broken broken",
+        "",
+    ];
+
+    #[test]
+    fn the_order_of_rows_in_a_model_does_not_change_predictions() {
+        // A vocabulary from the texts, with random IDFs and weights; two of
+        // its buckets are metadata-like rows (IDF 0), which text ignores.
+        let config = FeatureConfig::new(vec!["text".into()], vec![]);
+        let mut buckets = Vec::new();
+        for text in TEXTS {
+            config.text_buckets(text, &mut String::new(), &mut buckets);
+        }
+        buckets.sort_unstable();
+        buckets.dedup();
+        let mut rng = SplitMix::new(11);
+        let rows: Vec<(u32, f32, [f32; 3])> = buckets
+            .iter()
+            .enumerate()
+            .map(|(i, &bucket)| {
+                let idf = if i % 7 == 3 { 0.0 } else { 1.0 + (rng.below(1000) as f32) / 250.0 };
+                let weights = [0, 1, 2].map(|_| (rng.below(2001) as f32 - 1000.0) / 300.0);
+                (bucket, idf, weights)
+            })
+            .collect();
+        let build = |rows: &[(u32, f32, [f32; 3])]| {
+            let weights = rows.iter().flat_map(|row| row.2).collect();
+            Model::from_parts(
+                info(rows.len()),
+                rows.iter().map(|row| row.0).collect(),
+                rows.iter().map(|row| row.1).collect(),
+                weights,
+                vec![0.1, -0.2, 0.05],
+            )
+            .expect("consistent parts")
+        };
+        // As `train` writes them: text rows by bucket, then the others.
+        let mut sorted_rows = rows.clone();
+        sorted_rows.sort_by_key(|row| (row.1 == 0.0, row.0));
+        let sorted = build(&sorted_rows);
+        let mut shuffled_rows = rows.clone();
+        rng.shuffle(&mut shuffled_rows);
+        let shuffled = build(&shuffled_rows);
+        assert!(sorted.rows_are_ranks && !shuffled.rows_are_ranks);
+        for text in TEXTS {
+            let field = |_: &str| Some((*text).to_owned());
+            assert_eq!(sorted.predict(&field), shuffled.predict(&field), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_model_without_vocabulary_predicts_from_its_intercepts() {
+        let model = Model::from_parts(info(0), vec![], vec![], vec![], vec![0.0, 2.0, 1.0]).expect("consistent parts");
+        let prediction = model.predict(&|_| Some("anything at all".into()));
+        assert_eq!(prediction.label, 1);
+        assert_eq!(prediction.top.iter().map(|&(label, _)| label).collect::<Vec<_>>(), vec![1, 2, 0]);
     }
 }

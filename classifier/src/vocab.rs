@@ -48,6 +48,13 @@ impl VocabIndex {
         }
     }
 
+    /// Starts loading `bucket`'s home slot into the cache, so that a later
+    /// [`VocabIndex::get`] finds it there.
+    #[inline]
+    pub(crate) fn prefetch(&self, bucket: u32) {
+        prefetch(&self.slots[bucket as usize & self.mask]);
+    }
+
     /// The value stored for `bucket`, or [`ABSENT`].
     #[inline]
     pub(crate) fn get(&self, bucket: u32) -> u32 {
@@ -63,6 +70,21 @@ impl VocabIndex {
             idx = (idx + 1) & self.mask;
         }
     }
+}
+
+/// Asks the CPU to start loading the cache line holding `value`. A hint:
+/// it neither reads nor writes memory as far as the program can tell.
+#[inline]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    #[expect(unsafe_code, reason = "the prefetch intrinsic is an unsafe fn; it only hints the cache")]
+    // SAFETY: `_mm_prefetch` has no memory-safety preconditions (it never
+    // faults and changes no memory), and SSE is part of the x86_64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(value).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 #[cfg(test)]
