@@ -32,7 +32,12 @@ pub struct RouteArgs {
 }
 
 pub fn load_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
-    match Policy::load(path) {
+    load_policy_with(path, routec_runtime::Proofs::Check)
+}
+
+/// [`load_policy`], with the proofs optional.
+pub fn load_policy_with(path: &std::path::Path, proofs: routec_runtime::Proofs) -> Result<Policy, ExitCode> {
+    match Policy::load_with(path, proofs) {
         Ok(p) => Ok(p),
         Err(PolicyError::Compile(analysis)) => {
             let color = crate::stderr_is_terminal();

@@ -16,6 +16,7 @@ pub mod jit;
 pub mod semantic;
 pub mod source;
 pub mod syntax;
+pub mod synthetic;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 pub use semantic::{hir, Loader, NoImports};
@@ -40,13 +41,31 @@ impl Analysis {
     }
 }
 
+/// Whether compiling a policy also proves it (the analyses `routec check`
+/// reports: exhaustiveness, shadowing, routes nowhere, closed P1 queues…).
+/// The proofs never change the program, only whether it is accepted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Proofs {
+    /// Run the analyses; an error they find fails the compilation.
+    #[default]
+    Check,
+    /// Names and types only: for a service loading a policy that `routec
+    /// check` already accepted in CI, where the proofs would only cost time.
+    Skip,
+}
+
 /// Parse, check and analyse the policy in `root` (and its imports).
-pub fn analyze(mut db: SourceDb, root: FileId, loader: &dyn Loader) -> Analysis {
+pub fn analyze(db: SourceDb, root: FileId, loader: &dyn Loader) -> Analysis {
+    analyze_with(db, root, loader, Proofs::Check)
+}
+
+/// [`analyze`], with the proofs optional.
+pub fn analyze_with(mut db: SourceDb, root: FileId, loader: &dyn Loader, proofs: Proofs) -> Analysis {
     let mut diagnostics = Diagnostics::new();
     let parsed = semantic::parse_all(&mut db, root, loader, &mut diagnostics);
     let hir = semantic::check(&db, &parsed, loader, &mut diagnostics);
     // The proofs need a policy whose names and types are sound.
-    if !diagnostics.has_errors() {
+    if proofs == Proofs::Check && !diagnostics.has_errors() {
         analysis::run(&hir, &mut diagnostics);
     }
     diagnostics.retain(|d| d.span().is_none_or(|s| !hir.is_allowed(d.code, s)));
@@ -65,7 +84,17 @@ pub struct Compiled {
 
 /// Compile strictly: any error diagnostic fails the compilation.
 pub fn compile(db: SourceDb, root: FileId, loader: &dyn Loader) -> Result<Compiled, Box<Analysis>> {
-    let analysis = analyze(db, root, loader);
+    compile_with(db, root, loader, Proofs::Check)
+}
+
+/// [`compile`], with the proofs optional.
+pub fn compile_with(
+    db: SourceDb,
+    root: FileId,
+    loader: &dyn Loader,
+    proofs: Proofs,
+) -> Result<Compiled, Box<Analysis>> {
+    let analysis = analyze_with(db, root, loader, proofs);
     if analysis.has_errors() {
         return Err(Box::new(analysis));
     }

@@ -31,6 +31,7 @@ pub mod ticket;
 
 pub use decision::Decision;
 pub use loader::FsLoader;
+pub use routec_compiler::Proofs;
 pub use testing::TestOutcome;
 pub use ticket::{Ticket, TicketError};
 
@@ -112,21 +113,34 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Compile a policy from text (no imports, no classifier model).
+    /// Compile a policy from text (no imports, no classifier model), proofs included.
     pub fn compile(name: &str, source: &str) -> Result<Policy, PolicyError> {
+        Self::compile_with(name, source, Proofs::Check)
+    }
+
+    /// [`Policy::compile`], with the proofs optional ([`Proofs::Skip`] for a
+    /// policy `routec check` already accepted).
+    pub fn compile_with(name: &str, source: &str, proofs: Proofs) -> Result<Policy, PolicyError> {
         let mut db = SourceDb::new();
         let root = db.add(name, source);
-        let compiled = routec_compiler::compile(db, root, &routec_compiler::NoImports).map_err(PolicyError::Compile)?;
+        let compiled = routec_compiler::compile_with(db, root, &routec_compiler::NoImports, proofs)
+            .map_err(PolicyError::Compile)?;
         Ok(Policy::from_compiled(compiled, None))
     }
 
-    /// Load a policy file, its imports and its classifier model (when the model file exists).
+    /// Load a policy file, its imports and its classifier model (when the
+    /// model file exists), proofs included.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        Self::load_with(path, Proofs::Check)
+    }
+
+    /// [`Policy::load`], with the proofs optional.
+    pub fn load_with(path: &Path, proofs: Proofs) -> Result<Policy, PolicyError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| PolicyError::Io { path: path.display().to_string(), reason: e.to_string() })?;
         let mut db = SourceDb::new();
         let root = db.add(path.display().to_string(), text);
-        let compiled = routec_compiler::compile(db, root, &FsLoader).map_err(PolicyError::Compile)?;
+        let compiled = routec_compiler::compile_with(db, root, &FsLoader, proofs).map_err(PolicyError::Compile)?;
         let model = match &compiled.hir.classifier {
             Some(c) => {
                 let model_path = loader::relative_to(&path.display().to_string(), &c.model);
@@ -148,7 +162,7 @@ impl Policy {
     /// Wrap an already compiled policy.
     pub fn from_compiled(compiled: Compiled, model: Option<routec_classifier::Model>) -> Policy {
         let hir = &compiled.hir;
-        let extractor = signals::Extractor::new(hir, model);
+        let extractor = signals::Extractor::new(hir, &compiled.program, model);
         let hours = hir.schedules.iter().map(schedule::Hours::new).collect();
         let mut hasher = sha2::Sha256::new();
         for (_, file) in compiled.db.files() {

@@ -1,24 +1,63 @@
-//! Keyword sets: every phrase of every set in one aho-corasick automaton,
-//! matched case-insensitively on word boundaries, one pass per text field.
+//! Keyword sets: every phrase of every set matched case-insensitively on
+//! word boundaries, one pass per text field over the lower-cased text.
+//!
+//! Two searches find the same occurrences:
+//! - [`WordStarts`], used when every phrase is at least three bytes long and
+//!   begins with a word character (the usual case): a phrase that must start
+//!   on a word boundary can only begin where a word begins, so one pass looks
+//!   up the first three bytes of each word start in a small hash table and
+//!   compares the few phrases filed under them. Each candidate position is
+//!   checked on its own, so overlapping phrases need no special care.
+//! - Otherwise an aho-corasick leftmost search, which reports non-overlapping
+//!   matches only; when phrases can overlap ("double charged" / "charged
+//!   twice") each reported match is followed by an overlapping search of just
+//!   its neighbourhood. Every occurrence of a phrase either is a reported match
+//!   or overlaps one (the search resumes after a match, and the next one it
+//!   reports starts no later than any occurrence it has not passed), so the
+//!   neighbourhoods hold every occurrence the leftmost search skipped.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 /// All keyword sets of a policy, compiled together.
 #[derive(Debug, Clone)]
 pub struct KeywordMatcher {
-    automaton: Option<AhoCorasick>,
+    search: Search,
     /// Pattern index → the sets containing that phrase.
     pattern_sets: Vec<Vec<u32>>,
     set_count: usize,
-    /// No two phrases can overlap in a text (none contains another, none ends
-    /// with the start of another or of itself), so a plain leftmost search
-    /// finds every occurrence and the slower overlapping search is not needed.
-    disjoint: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Search {
+    None,
+    WordStarts(WordStarts),
+    Automaton {
+        /// Leftmost-first search over every phrase.
+        leftmost: AhoCorasick,
+        /// Overlapping search over the same phrases, run around each leftmost
+        /// match; `None` when no two phrases can overlap in a text (none
+        /// contains another, none ends with the start of another or of
+        /// itself), because then the leftmost search finds every occurrence.
+        overlapping: Option<AhoCorasick>,
+        /// Length in bytes of the longest phrase: the neighbourhood's reach.
+        longest: usize,
+    },
 }
 
 impl KeywordMatcher {
     /// `sets[i]` are the phrases of set `i`.
     pub fn new(sets: &[Vec<String>]) -> KeywordMatcher {
+        Self::build(sets, true)
+    }
+
+    /// The same matcher, always on the aho-corasick search: for benchmarks
+    /// and tests that compare the two searches.
+    #[doc(hidden)]
+    pub fn with_automaton(sets: &[Vec<String>]) -> KeywordMatcher {
+        Self::build(sets, false)
+    }
+
+    fn build(sets: &[Vec<String>], allow_word_starts: bool) -> KeywordMatcher {
         let mut patterns: Vec<String> = Vec::new();
         let mut pattern_sets: Vec<Vec<u32>> = Vec::new();
         for (set_idx, phrases) in sets.iter().enumerate() {
@@ -40,20 +79,27 @@ impl KeywordMatcher {
                 }
             }
         }
-        // Phrases come from a checked policy; a build failure (only possible on
-        // absurd sizes) leaves the matcher empty rather than panicking.
-        let disjoint = patterns_are_disjoint(&patterns);
-        let automaton = if patterns.is_empty() {
-            None
+        let search = if patterns.is_empty() {
+            Search::None
+        } else if let Some(index) = WordStarts::new(&patterns).filter(|_| allow_word_starts) {
+            Search::WordStarts(index)
         } else {
-            // A full DFA: policies have few phrases and every ticket is scanned.
-            AhoCorasick::builder()
-                .match_kind(if disjoint { MatchKind::LeftmostFirst } else { MatchKind::Standard })
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&patterns)
-                .ok()
+            let build = |kind: MatchKind| {
+                // A full DFA: policies have few phrases and every ticket is scanned.
+                AhoCorasick::builder().match_kind(kind).kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(&patterns)
+            };
+            // Phrases come from a checked policy; a build failure (only possible
+            // on absurd sizes) leaves the matcher empty rather than panicking.
+            match build(MatchKind::LeftmostFirst) {
+                Ok(leftmost) => Search::Automaton {
+                    leftmost,
+                    overlapping: if patterns_are_disjoint(&patterns) { None } else { build(MatchKind::Standard).ok() },
+                    longest: patterns.iter().map(String::len).max().unwrap_or(0),
+                },
+                Err(_) => Search::None,
+            }
         };
-        KeywordMatcher { automaton, pattern_sets, set_count: sets.len(), disjoint }
+        KeywordMatcher { search, pattern_sets, set_count: sets.len() }
     }
 
     pub fn set_count(&self) -> usize {
@@ -62,30 +108,264 @@ impl KeywordMatcher {
 
     /// Marks in `hits` (one bool per set) every set with a phrase in `text`.
     pub fn scan(&self, text: &str, hits: &mut [bool]) {
-        let Some(ac) = &self.automaton else { return };
+        let mut record = |text: &[u8], pattern: usize, start: usize, end: usize| {
+            if !is_boundary(text, start, end) {
+                return;
+            }
+            for &s in &self.pattern_sets[pattern] {
+                if let Some(h) = hits.get_mut(s as usize) {
+                    *h = true;
+                }
+            }
+        };
+        match &self.search {
+            Search::None => return,
+            // ASCII text is searched as it is: the comparison folds case and
+            // whitespace runs itself, which saves writing a lower-cased copy.
+            Search::WordStarts(index) if index.raw_ascii => {
+                let bytes = text.as_bytes();
+                // A raw search finds only true occurrences; if it stops at a
+                // non-ASCII byte, the normalised search below finds them all.
+                if index.find::<true>(bytes, |pattern, start, end| record(bytes, pattern, start, end)) {
+                    return;
+                }
+            }
+            _ => {}
+        }
         thread_local! {
             static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUFFER.with(|buffer| {
-            let mut normalised = buffer.borrow_mut();
-            normalise_into(text, &mut normalised);
-            let mut record = |m: aho_corasick::Match| {
-                if !is_boundary(&normalised, m.start(), m.end()) {
-                    return;
+            let mut fresh = Vec::new();
+            let mut borrowed = buffer.try_borrow_mut();
+            let normalised = match &mut borrowed {
+                Ok(b) => &mut **b,
+                Err(_) => &mut fresh,
+            };
+            normalise_into(text, normalised);
+            let text = normalised.as_slice();
+            let mut record = |pattern: usize, start: usize, end: usize| record(text, pattern, start, end);
+            match &self.search {
+                Search::None => {}
+                Search::WordStarts(index) => {
+                    index.find::<false>(text, record);
                 }
-                for &s in &self.pattern_sets[m.pattern().as_usize()] {
-                    if let Some(h) = hits.get_mut(s as usize) {
-                        *h = true;
+                Search::Automaton { leftmost, overlapping, longest } => {
+                    for m in leftmost.find_iter(text) {
+                        match overlapping {
+                            None => record(m.pattern().as_usize(), m.start(), m.end()),
+                            Some(overlapping) => {
+                                // Every occurrence overlapping [start, end) lies in this window.
+                                let from = m.start().saturating_sub(longest.saturating_sub(1));
+                                let to = (m.end() + longest.saturating_sub(1)).min(text.len());
+                                for o in overlapping.find_overlapping_iter(&text[from..to]) {
+                                    record(o.pattern().as_usize(), from + o.start(), from + o.end());
+                                }
+                            }
+                        }
                     }
                 }
-            };
-            if self.disjoint {
-                ac.find_iter(normalised.as_slice()).for_each(&mut record);
-            } else {
-                ac.find_overlapping_iter(normalised.as_slice()).for_each(&mut record);
             }
         });
     }
+}
+
+/// Phrases filed by their first three bytes, for phrases that can only begin
+/// at a word start. Searches either normalised text or raw ASCII text: the
+/// prefix and the comparison read bytes through [`FOLD`], so an upper-case
+/// letter or a line break in raw text reads as its normalised form.
+#[derive(Debug, Clone)]
+struct WordStarts {
+    patterns: Vec<Box<[u8]>>,
+    /// Raw ASCII text can be searched: no phrase has a space as its second
+    /// byte (in raw text a run of spaces there would shift the prefix).
+    raw_ascii: bool,
+    /// One bit per hash of a 3-byte prefix, set for the phrases' prefixes:
+    /// nearly every word start is ruled out by one bit test, without the
+    /// unpredictable branches of a hash-table probe.
+    filter: Box<[u64; FILTER_BITS / 64]>,
+    /// Open addressing over the 3-byte prefixes: (prefix, start, end) into
+    /// `by_prefix`; prefix 0 marks an empty slot (a phrase cannot begin with NUL).
+    slots: Vec<(u32, u32, u32)>,
+    /// Pattern indices grouped by prefix.
+    by_prefix: Vec<u32>,
+}
+
+impl WordStarts {
+    /// `None` when some phrase is shorter than three bytes or may begin
+    /// anywhere (its first character is not a word character, e.g. ".net").
+    fn new(patterns: &[String]) -> Option<WordStarts> {
+        let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
+        let mut filter = Box::new([0u64; FILTER_BITS / 64]);
+        for (i, p) in patterns.iter().enumerate() {
+            let bytes = p.as_bytes();
+            if bytes.len() < 3 || !p.chars().next().is_some_and(is_word_char) {
+                return None;
+            }
+            let key = prefix(bytes);
+            let bit = filter_bit(key);
+            filter[bit / 64] |= 1 << (bit % 64);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, ids)) => ids.push(i as u32),
+                None => groups.push((key, vec![i as u32])),
+            }
+        }
+        let capacity = (groups.len() * 2).next_power_of_two().max(8);
+        let mut slots = vec![(0u32, 0u32, 0u32); capacity];
+        let mut by_prefix = Vec::new();
+        for (key, ids) in groups {
+            let start = by_prefix.len() as u32;
+            by_prefix.extend(ids);
+            let mut at = hash_slot(key, capacity);
+            while slots[at].0 != 0 {
+                at = (at + 1) & (capacity - 1);
+            }
+            slots[at] = (key, start, by_prefix.len() as u32);
+        }
+        let raw_ascii = patterns.iter().all(|p| p.as_bytes().get(1) != Some(&b' '));
+        let patterns = patterns.iter().map(|p| p.as_bytes().into()).collect();
+        Some(WordStarts { patterns, raw_ascii, filter, slots, by_prefix })
+    }
+
+    /// Calls `found(pattern, start, end)` for every occurrence of a phrase
+    /// that begins at a possible word start; the caller checks the boundaries.
+    ///
+    /// With `RAW`, the text is raw text and the search stops, returning
+    /// false, at the first eight bytes that are not all ASCII.
+    fn find<const RAW: bool>(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) -> bool {
+        let Some(last) = text.len().checked_sub(3) else { return !RAW || text.is_ascii() };
+        // Eight bytes at a time, the last chunk padded with NUL bytes (never
+        // read as part of a phrase: positions past `last` are not tested).
+        let chunk_at = |c: usize| -> u64 {
+            let mut bytes = [0u8; 8];
+            let from = c * 8;
+            let to = (from + 8).min(text.len());
+            bytes[..to - from].copy_from_slice(&text[from..to]);
+            u64::from_le_bytes(bytes)
+        };
+        let chunks = text.len().div_ceil(8);
+        let mut after_end: u64 = 1; // the text's first byte starts a word
+        for c in 0..chunks {
+            let raw = chunk_at(c);
+            if RAW && raw & HIGH != 0 {
+                return false;
+            }
+            let ends = word_end_mask(raw);
+            // Bit 8k + 7 of `starts` for byte k of this chunk: byte k - 1 may end a word.
+            let mut starts = (ends << 8) | after_end;
+            after_end = ends >> 56;
+            while starts != 0 {
+                let k = starts.trailing_zeros() / 8;
+                starts &= starts - 1;
+                let i = c * 8 + k as usize;
+                if i > last {
+                    break;
+                }
+                let key = prefix(&text[i..]);
+                let bit = filter_bit(key);
+                if self.filter[bit / 64] >> (bit % 64) & 1 != 0 {
+                    self.compare(text, i, key, &mut found);
+                }
+            }
+        }
+        true
+    }
+
+    /// Compares the phrases filed under `key` with the text at `at`. Kept out
+    /// of line so the scanning loop above stays small and in registers.
+    #[inline(never)]
+    fn compare(&self, text: &[u8], at: usize, key: u32, found: &mut impl FnMut(usize, usize, usize)) {
+        let mask = self.slots.len() - 1;
+        let mut slot = hash_slot(key, self.slots.len());
+        loop {
+            let (k, start, end) = self.slots[slot];
+            if k == key {
+                for &p in &self.by_prefix[start as usize..end as usize] {
+                    if let Some(end) = folded_match(text, at, &self.patterns[p as usize]) {
+                        found(p as usize, at, end);
+                    }
+                }
+                return;
+            }
+            if k == 0 {
+                return;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// For each of the eight bytes of `x`, 0x80 when the byte may end a word (an
+/// ASCII byte other than `[0-9A-Za-z_]`, or any byte of a multi-byte
+/// character) and 0 otherwise.
+fn word_end_mask(x: u64) -> u64 {
+    let word = (in_range(x, b'0', b'9') | in_range(x, b'a', b'z') | in_range(x, b'A', b'Z') | in_range(x, b'_', b'_'))
+        & !(x & HIGH);
+    !word & HIGH
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// 0x80 in each byte of `x` whose low seven bits lie in `lo..=hi` (callers
+/// mask out bytes with the high bit set where that matters). No carry
+/// crosses bytes: (b + 0x80 - c) <= 0xff for b <= 0x7f and 1 <= c <= 0x80.
+fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let ascii = x & !HIGH;
+    let at_least = |c: u64| (ascii + (0x80 - c) * ONES) & HIGH;
+    at_least(u64::from(lo)) & !at_least(u64::from(hi) + 1)
+}
+
+/// Size of [`WordStarts::filter`]: 8 KiB, so it stays in the L1 cache.
+const FILTER_BITS: usize = 1 << 16;
+
+fn filter_bit(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+/// How normalisation reads each byte of ASCII text: upper case folded, line
+/// breaks and tabs as spaces (as `normalise_into` does); every other byte,
+/// and every byte of normalised text, reads as itself.
+static FOLD: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'\t' | b'\n' | b'\x0c' | b'\r' => b' ',
+            c => c.to_ascii_lowercase(),
+        };
+        b += 1;
+    }
+    table
+};
+
+/// The first three bytes, folded, as a number (callers guarantee three bytes).
+fn prefix(bytes: &[u8]) -> u32 {
+    u32::from(FOLD[bytes[0] as usize])
+        | u32::from(FOLD[bytes[1] as usize]) << 8
+        | u32::from(FOLD[bytes[2] as usize]) << 16
+}
+
+/// Where `phrase` (normalised) ends if it occurs in `text` at `at`, reading
+/// the text folded and a run of spaces in it as the phrase's one space.
+fn folded_match(text: &[u8], at: usize, phrase: &[u8]) -> Option<usize> {
+    let mut t = at;
+    for &p in phrase {
+        if FOLD[*text.get(t)? as usize] != p {
+            return None;
+        }
+        t += 1;
+        if p == b' ' {
+            while text.get(t).is_some_and(|b| FOLD[*b as usize] == b' ') {
+                t += 1;
+            }
+        }
+    }
+    Some(t)
+}
+
+fn hash_slot(key: u32, capacity: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 7) as usize & (capacity - 1)
 }
 
 /// Whether occurrences of these phrases can never overlap in any text: two
@@ -188,20 +468,65 @@ fn is_boundary(text: &[u8], start: usize, end: usize) -> bool {
 mod tests {
     use super::*;
 
+    fn to_sets(sets: &[&[&str]]) -> Vec<Vec<String>> {
+        sets.iter().map(|s| s.iter().map(|p| p.to_string()).collect()).collect()
+    }
+
+    /// The hits of both searches, which must agree.
     fn hits(sets: &[&[&str]], text: &str) -> Vec<bool> {
-        let sets: Vec<Vec<String>> = sets.iter().map(|s| s.iter().map(|p| p.to_string()).collect()).collect();
-        let m = KeywordMatcher::new(&sets);
-        let mut h = vec![false; sets.len()];
-        m.scan(text, &mut h);
-        h
+        let sets = to_sets(sets);
+        let scan = |matcher: KeywordMatcher| {
+            let mut h = vec![false; sets.len()];
+            matcher.scan(text, &mut h);
+            h
+        };
+        let by_word_starts = scan(KeywordMatcher::build(&sets, true));
+        let by_automaton = scan(KeywordMatcher::build(&sets, false));
+        assert_eq!(by_word_starts, by_automaton, "the two searches disagree on {text:?}");
+        by_automaton
     }
 
     #[test]
     fn word_boundaries_and_case() {
         assert_eq!(hits(&[&["refund"]], "I want a REFUND now"), vec![true]);
         assert_eq!(hits(&[&["refund"]], "refunded already"), vec![false]);
+        assert_eq!(hits(&[&["refund"]], "prefund"), vec![false]);
         assert_eq!(hits(&[&["legal action"]], "we will take legal\n  action"), vec![true]);
         assert_eq!(hits(&[&["ärger"]], "Großer ÄRGER hier"), vec![true]);
+        assert_eq!(hits(&[&["ärger"]], "großerärger"), vec![false]);
+        assert_eq!(hits(&[&["sso"]], "(SSO) please; éSSO no"), vec![true]);
+        assert_eq!(hits(&[&["sso"]], "éSSO no"), vec![false], "a letter before the phrase");
+        assert_eq!(hits(&[&["sso"]], "—sso"), vec![true], "a dash is not a letter");
+        assert_eq!(hits(&[&["c++"]], "we use c++, and C++11"), vec![true]);
+        assert_eq!(hits(&[&["is down"]], "Site IS\r\n\t DOWN!"), vec![true]);
+        assert_eq!(hits(&[&["is down"]], "This down"), vec![false]);
+        assert_eq!(hits(&[&["Legal Action"]], "LEGAL   action."), vec![true]);
+    }
+
+    #[test]
+    fn the_faster_search_is_used_when_it_can_be() {
+        let uses_word_starts =
+            |sets: &[&[&str]]| matches!(KeywordMatcher::new(&to_sets(sets)).search, Search::WordStarts(_));
+        assert!(uses_word_starts(&[&["refund", "legal action"], &["sso"]]));
+        assert!(!uses_word_starts(&[&["refund"], &["ad"]]), "a phrase shorter than three bytes");
+        assert!(!uses_word_starts(&[&["refund"], &[".net"]]), "a phrase that may begin inside a word");
+        let reads_raw_ascii = |sets: &[&[&str]]| match KeywordMatcher::new(&to_sets(sets)).search {
+            Search::WordStarts(index) => index.raw_ascii,
+            _ => false,
+        };
+        assert!(reads_raw_ascii(&[&["refund", "legal action", "is down"]]));
+        assert!(!reads_raw_ascii(&[&["refund", "a lawyer"]]), "a space as the second byte");
+    }
+
+    #[test]
+    fn word_end_mask_flags_bytes_that_may_end_a_word() {
+        for b in 0..=255u8 {
+            let x = u64::from_le_bytes([b'a', b, b'z', b'0', b'_', b'-', 0xc3, b'9']);
+            let mask = word_end_mask(x);
+            let expected = b >= 0x80 || !(b.is_ascii_alphanumeric() || b == b'_');
+            assert_eq!(mask >> 15 & 1 == 1, expected, "byte {b:#x}");
+            assert_eq!(mask & !0x8000, 0x0080_8000_0000_0000, "`-` and the lead byte of `é` may end a word");
+        }
     }
 
     #[test]
@@ -210,11 +535,11 @@ mod tests {
     }
 
     #[test]
-    fn disjoint_phrases_use_the_leftmost_search_and_find_everything() {
-        let sets: Vec<Vec<String>> = vec![vec!["refund".into()], vec!["legal action".into()]];
+    fn disjoint_phrases_use_the_leftmost_search_alone() {
+        let sets = to_sets(&[&["refund"], &["legal action"]]);
         assert!(patterns_are_disjoint(&["refund".into(), "legal action".into()]));
-        let m = KeywordMatcher::new(&sets);
-        assert!(m.disjoint);
+        let m = KeywordMatcher::build(&sets, false);
+        assert!(matches!(m.search, Search::Automaton { overlapping: None, .. }));
         let mut h = vec![false; 2];
         // The first "refund" is inside a word and fails the boundary check; the search goes on.
         m.scan("prefund then a refund and legal action", &mut h);
@@ -227,5 +552,56 @@ mod tests {
     #[test]
     fn overlapping_phrases() {
         assert_eq!(hits(&[&["not renewing"], &["renewing"]], "we are not renewing"), vec![true, true]);
+        // The leftmost search reports "double charged"; "charged twice" overlaps it.
+        assert_eq!(hits(&[&["double charged"], &["charged twice"]], "double charged twice"), vec![true, true]);
+        // A chain of overlaps: each phrase overlaps the next one only.
+        let chain: &[&[&str]] = &[&["aaa bbb"], &["bbb ccc"], &["ccc ddd"], &["ddd eee"]];
+        assert_eq!(hits(chain, "x aaa bbb ccc ddd eee y"), vec![true, true, true, true]);
+        // The leftmost match fails its word boundary; the overlapping one passes.
+        assert_eq!(hits(&[&["sue you"], &["sue"]], "we will sue yourselves"), vec![false, true]);
+        assert_eq!(hits(&[&["abc"], &["bcd eee"]], "xabc bcd eee"), vec![false, true]);
+    }
+
+    /// Both searches agree with a brute-force test of every position, on
+    /// texts built from pieces of the phrases themselves.
+    #[test]
+    fn agrees_with_brute_force() {
+        let phrase_lists: [&[&str]; 4] = [
+            &["ab", "b a", "a", "aba", "b ab", "ba b"],
+            &["aba", "bab", "ab ab", "ba ba b", "abab", "ä ab"],
+            &["abx", "x ab", "bab x", "xxx", "ab-ab"],
+            &["abx", "bab x", "xxx", "ab-ab", "ab ba"],
+        ];
+        let pieces = ["a", "b", " ", "ab", "ba", "x", "-", "ä", "\n", "A", "B", "X", "\r\n", "  ", "\t"];
+        let mut seed: u64 = 7;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for phrases in phrase_lists {
+            let sets: Vec<Vec<String>> = phrases.iter().map(|p| vec![p.to_string()]).collect();
+            let matchers = [KeywordMatcher::build(&sets, true), KeywordMatcher::build(&sets, false)];
+            for _ in 0..3000 {
+                let mut text = String::new();
+                for _ in 0..next() % 12 {
+                    text.push_str(pieces[next() % pieces.len()]);
+                }
+                let mut normalised = Vec::new();
+                normalise_into(&text, &mut normalised);
+                let bytes = normalised.as_slice();
+                let expected: Vec<bool> = phrases
+                    .iter()
+                    .map(|p| {
+                        (0..=bytes.len().saturating_sub(p.len()))
+                            .any(|s| bytes[s..].starts_with(p.as_bytes()) && is_boundary(bytes, s, s + p.len()))
+                    })
+                    .collect();
+                for m in &matchers {
+                    let mut got = vec![false; sets.len()];
+                    m.scan(&text, &mut got);
+                    assert_eq!(got, expected, "text {text:?}, phrases {phrases:?}");
+                }
+            }
+        }
     }
 }

@@ -30,22 +30,63 @@ pub struct Signals {
 pub struct Extractor {
     keywords: KeywordMatcher,
     regexes: Vec<Option<regex::Regex>>,
-    /// The text fields scanned for keywords.
-    text_fields: Vec<hir::FieldId>,
+    /// The text fields scanned for keywords: only those some keyword test of
+    /// the program reads (all `text` fields for `text has`, or the one named).
+    scanned: Vec<hir::FieldId>,
+    /// Per slot of the program, how a keyword slot is read from the hits of
+    /// the scanned fields; `None` for every other slot.
+    keyword_slots: Vec<Option<KeywordSlot>>,
     /// Label index in the model → label index in the policy.
     model: Option<(routec_classifier::Model, Vec<Option<u32>>)>,
 }
 
+/// Where a keyword slot's value comes from.
+struct KeywordSlot {
+    set: usize,
+    /// Indices into `Extractor::scanned`; the slot is set when any has a hit.
+    fields: Vec<usize>,
+}
+
+thread_local! {
+    /// Keyword hits of the ticket being extracted, one bool per (scanned
+    /// field, set): reused so extraction does not allocate per ticket.
+    static HITS: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Extractor {
-    pub fn new(policy: &Policy, model: Option<routec_classifier::Model>) -> Extractor {
+    pub fn new(policy: &Policy, program: &Program, model: Option<routec_classifier::Model>) -> Extractor {
         let sets: Vec<Vec<String>> = policy.keyword_sets.iter().map(|k| k.phrases.clone()).collect();
         let regexes = policy.regexes.iter().map(|r| regex::Regex::new(&r.pattern).ok()).collect();
-        let text_fields = policy
-            .fields
+        let scope_fields = |scope: &TextScope| -> Vec<hir::FieldId> {
+            match scope {
+                TextScope::AllText => (0..policy.fields.len() as u32)
+                    .map(hir::FieldId)
+                    .filter(|f| policy.field(*f).ty == Ty::Text)
+                    .collect(),
+                TextScope::Field(f) => vec![*f],
+            }
+        };
+        let mut scanned: Vec<hir::FieldId> = Vec::new();
+        for slot in &program.slots {
+            if let SlotSource::Keywords { scope, .. } = slot {
+                for f in scope_fields(scope) {
+                    if !scanned.contains(&f) {
+                        scanned.push(f);
+                    }
+                }
+            }
+        }
+        scanned.sort();
+        let keyword_slots = program
+            .slots
             .iter()
-            .enumerate()
-            .filter(|(_, f)| f.ty.is_textual())
-            .map(|(i, _)| hir::FieldId(i as u32))
+            .map(|slot| match slot {
+                SlotSource::Keywords { scope, set } => Some(KeywordSlot {
+                    set: set.index(),
+                    fields: scope_fields(scope).iter().filter_map(|f| scanned.iter().position(|s| s == f)).collect(),
+                }),
+                _ => None,
+            })
             .collect();
         let model = model.and_then(|m| {
             let classifier = policy.classifier.as_ref()?;
@@ -53,7 +94,7 @@ impl Extractor {
             let map = m.labels().iter().map(|l| labels.position(l)).collect();
             Some((m, map))
         });
-        Extractor { keywords: KeywordMatcher::new(&sets), regexes, text_fields, model }
+        Extractor { keywords: KeywordMatcher::new(&sets), regexes, scanned, keyword_slots, model }
     }
 
     pub fn has_model(&self) -> bool {
@@ -62,71 +103,83 @@ impl Extractor {
 
     /// Compute signals and fill `block` (resized to the program's slot count).
     pub fn extract(&self, policy: &Policy, program: &Program, ticket: &Ticket, block: &mut Vec<f64>) -> Signals {
+        HITS.with(|hits| {
+            // Re-entrancy cannot happen (nothing here calls back into the
+            // extractor), but a fresh buffer is the safe answer if it did.
+            let mut fresh = Vec::new();
+            let mut borrowed = hits.try_borrow_mut();
+            let hits = match &mut borrowed {
+                Ok(h) => &mut **h,
+                Err(_) => &mut fresh,
+            };
+            self.extract_with(policy, program, ticket, block, hits)
+        })
+    }
+
+    fn extract_with(
+        &self,
+        policy: &Policy,
+        program: &Program,
+        ticket: &Ticket,
+        block: &mut Vec<f64>,
+        hits: &mut Vec<bool>,
+    ) -> Signals {
         let n_sets = self.keywords.set_count();
-        // Per text field, which keyword sets it contains.
-        let mut hits_by_field: Vec<Vec<bool>> = Vec::with_capacity(self.text_fields.len());
-        for f in &self.text_fields {
-            let mut hits = vec![false; n_sets];
+        hits.clear();
+        hits.resize(self.scanned.len() * n_sets, false);
+        for (i, f) in self.scanned.iter().enumerate() {
             if let FieldValue::Text(t) = &ticket.values[f.index()] {
-                self.keywords.scan(t, &mut hits);
+                self.keywords.scan(t, &mut hits[i * n_sets..(i + 1) * n_sets]);
             }
-            hits_by_field.push(hits);
         }
-        let signals = self.classify(policy, ticket, &hits_by_field);
+        let signals = self.classify(policy, ticket, hits);
         block.clear();
         block.reserve(program.slots.len());
-        for slot in &program.slots {
-            let v = match slot {
-                SlotSource::Field(f) => match &ticket.values[f.index()] {
-                    FieldValue::Number(n) => *n,
-                    _ => f64::NAN,
-                },
-                SlotSource::Signal(Signal::Intent) => signals.intent.map(|i| i as f64).unwrap_or(f64::NAN),
-                SlotSource::Signal(Signal::Confidence) => signals.confidence.unwrap_or(f64::NAN),
-                SlotSource::Signal(Signal::Threshold) => match (&policy.classifier, signals.intent) {
-                    (Some(c), Some(i)) => c.thresholds.get(i as usize).copied().unwrap_or(c.default_threshold),
-                    _ => f64::NAN,
-                },
-                SlotSource::Signal(Signal::Sentiment) => signals.sentiment,
-                SlotSource::Signal(Signal::Language) => signals.language as f64,
-                SlotSource::Signal(Signal::Priority) => f64::NAN,
-                SlotSource::Bucket => bucket(ticket.id.as_deref()),
-                SlotSource::Keywords { scope, set } => {
-                    let hit = match scope {
-                        TextScope::AllText => self
-                            .text_fields
-                            .iter()
-                            .zip(&hits_by_field)
-                            .any(|(f, h)| policy.field(*f).ty == Ty::Text && h[set.index()]),
-                        TextScope::Field(f) => {
-                            self.text_fields.iter().position(|x| x == f).is_some_and(|i| hits_by_field[i][set.index()])
+        for (slot, keyword_slot) in program.slots.iter().zip(&self.keyword_slots) {
+            let v =
+                match slot {
+                    SlotSource::Field(f) => match &ticket.values[f.index()] {
+                        FieldValue::Number(n) => *n,
+                        _ => f64::NAN,
+                    },
+                    SlotSource::Signal(Signal::Intent) => signals.intent.map(|i| i as f64).unwrap_or(f64::NAN),
+                    SlotSource::Signal(Signal::Confidence) => signals.confidence.unwrap_or(f64::NAN),
+                    SlotSource::Signal(Signal::Threshold) => match (&policy.classifier, signals.intent) {
+                        (Some(c), Some(i)) => c.thresholds.get(i as usize).copied().unwrap_or(c.default_threshold),
+                        _ => f64::NAN,
+                    },
+                    SlotSource::Signal(Signal::Sentiment) => signals.sentiment,
+                    SlotSource::Signal(Signal::Language) => signals.language as f64,
+                    SlotSource::Signal(Signal::Priority) => f64::NAN,
+                    SlotSource::Bucket => bucket(ticket.id.as_deref()),
+                    SlotSource::Keywords { .. } => bool_slot(keyword_slot.as_ref().is_some_and(|k| {
+                        k.fields.iter().any(|i| hits.get(i * n_sets + k.set).copied().unwrap_or(false))
+                    })),
+                    SlotSource::Regex { field, regex } => {
+                        match (&ticket.values[field.index()], &self.regexes[regex.index()]) {
+                            (FieldValue::Text(t), Some(re)) => bool_slot(re.is_match(t)),
+                            _ => 0.0,
                         }
-                    };
-                    bool_slot(hit)
-                }
-                SlotSource::Regex { field, regex } => {
-                    match (&ticket.values[field.index()], &self.regexes[regex.index()]) {
-                        (FieldValue::Text(t), Some(re)) => bool_slot(re.is_match(t)),
-                        _ => 0.0,
                     }
-                }
-                SlotSource::StringTest { field, test, value } => {
-                    bool_slot(string_test(&ticket.values[field.index()], *test, value))
-                }
-            };
+                    SlotSource::StringTest { field, test, value } => {
+                        bool_slot(string_test(&ticket.values[field.index()], *test, value))
+                    }
+                };
             block.push(v);
         }
         signals
     }
 
-    fn classify(&self, policy: &Policy, ticket: &Ticket, hits_by_field: &[Vec<bool>]) -> Signals {
+    fn classify(&self, policy: &Policy, ticket: &Ticket, hits: &[bool]) -> Signals {
         let mut s = Signals { source: "none", ..Signals::default() };
         // Only built when a detector needs it: most tickets from a helpdesk bring their signals.
         let text = || -> String {
-            self.text_fields
+            policy
+                .fields
                 .iter()
-                .filter(|f| policy.field(**f).ty == Ty::Text)
-                .filter_map(|f| match &ticket.values[f.index()] {
+                .zip(&ticket.values)
+                .filter(|(f, _)| f.ty == Ty::Text)
+                .filter_map(|(_, v)| match v {
                     FieldValue::Text(t) => Some(t.as_str()),
                     _ => None,
                 })
@@ -170,10 +223,11 @@ impl Extractor {
             let lang = routec_classifier::detect_language(joined.get_or_insert_with(text));
             policy.enum_def(policy.language_enum).position(lang).unwrap_or(hir::LANGUAGES.len() as u32 - 1)
         });
-        for (fi, f) in self.text_fields.iter().enumerate() {
-            for (set, hit) in hits_by_field[fi].iter().enumerate() {
+        let n_sets = self.keywords.set_count().max(1);
+        for (fi, field_hits) in hits.chunks(n_sets).enumerate() {
+            for (set, hit) in field_hits.iter().enumerate() {
                 if *hit && policy.keyword_sets[set].name.is_some() {
-                    s.keyword_hits.push((hir::KeywordSetId(set as u32), *f));
+                    s.keyword_hits.push((hir::KeywordSetId(set as u32), self.scanned[fi]));
                 }
             }
         }
