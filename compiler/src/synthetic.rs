@@ -76,3 +76,100 @@ priority {
     s.push_str("}\notherwise -> t0\n");
     s
 }
+
+const SUBJECTS: &[&str] = &[
+    "Invoice INV-{n} is wrong",
+    "Charged twice this month",
+    "Cannot log in",
+    "The login page just spins forever",
+    "API returns error 502",
+    "How do I set up SSO with Okta?",
+    "Feature request: dark mode",
+    "Export to CSV fails",
+    "Please add seats to our plan",
+    "Our workspace is down",
+    "We are not renewing",
+    "Question about our contract",
+    "Dashboard charts are empty",
+    "Import of contacts stuck",
+    "Refund for last month",
+    "GDPR request for our data",
+];
+
+const BODY_WORDS: &str = "hello team we noticed that since yesterday the dashboard shows nothing and our users are \
+    confused could you please have a look the invoice total does not match the number of seats we pay for we tried \
+    clearing the cache and logging in again but the page keeps loading the integration with salesforce stopped \
+    syncing after the last update thanks for your help best regards";
+
+/// `count` tickets for `examples/saas-b2b` as JSON Lines, each about
+/// `line_bytes` long, built from the same subjects and body words as
+/// `scripts/gen_tickets.py`. Every ticket carries its `signals` (intent,
+/// confidence, sentiment, language), so routing them runs no classifier.
+pub fn saas_tickets(count: usize, line_bytes: usize) -> Vec<String> {
+    let words: Vec<&str> = BODY_WORDS.split_whitespace().collect();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let intents = ["billing", "technical", "onboarding", "feature_request", "bug_report", "account"];
+    let tiers = ["free", "pro", "enterprise"];
+    let channels = ["email", "chat", "web", "phone"];
+    let pages = ["/settings/billing", "/dashboard", "/settings/sso", "/import"];
+    (0..count)
+        .map(|i| {
+            let subject = SUBJECTS[next(SUBJECTS.len())].replace("{n}", &format!("{:06}", next(1_000_000)));
+            let page = if next(2) == 0 { format!(r#", "page": "{}""#, pages[next(pages.len())]) } else { String::new() };
+            let mut line = format!(
+                r#"{{"id": "G-{i:07}", "subject": "{subject}", "channel": "{}", "created_at": "2026-11-23T13:00:00Z", "ai_turns": {}, "ai_resolved": {}, "customer": {{"name": "Customer {}", "email": "c{}@example.com", "tier": "{}", "vip": {}, "health": {}.{}, "seats": {}, "at_risk": false}}{page}, "signals": {{"intent": "{}", "confidence": 0.{}, "sentiment": -0.{}, "language": "en"}}, "body": ""#,
+                channels[next(channels.len())],
+                [0, 0, 0, 1, 2, 3][next(6)],
+                next(5) == 0,
+                i % 997,
+                i % 997,
+                tiers[next(tiers.len())],
+                next(33) == 0,
+                next(100),
+                next(10),
+                1 + next(499),
+                intents[next(intents.len())],
+                30 + next(70),
+                next(100),
+            );
+            let mut first = true;
+            while line.len() + 2 < line_bytes {
+                if !first {
+                    line.push(' ');
+                }
+                line.push_str(words[next(words.len())]);
+                first = false;
+            }
+            line.push_str("\"}");
+            line
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tickets_are_json_of_the_asked_size() {
+        let tickets = super::saas_tickets(50, 1000);
+        assert_eq!(tickets.len(), 50);
+        for t in &tickets {
+            let v: serde_json::Value = serde_json::from_str(t).expect("valid JSON");
+            assert!(v["body"].as_str().is_some_and(|b| !b.is_empty()));
+            assert!((990..=1010).contains(&t.len()), "{} bytes", t.len());
+        }
+    }
+
+    #[test]
+    fn the_generated_policy_compiles() {
+        let mut db = crate::SourceDb::new();
+        let root = db.add("generated.route", super::policy(50));
+        let compiled = crate::compile_with(db, root, &crate::NoImports, crate::Proofs::Skip);
+        assert!(compiled.is_ok(), "{:?}", compiled.err().map(|a| a.diagnostics));
+    }
+}
