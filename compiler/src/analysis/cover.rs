@@ -254,11 +254,20 @@ struct Entry {
 
 const EXTRA: usize = usize::MAX;
 
+/// Lists shorter than this are not merged.
+const SHORT: usize = 32;
+
 /// Merge entries at the same node, keeping each at its first place. `at`
 /// is scratch space.
 fn merge(at: &mut FastMap<Node, usize>, entries: impl Iterator<Item = Entry>) -> Vec<Entry> {
+    let entries: Vec<Entry> = entries.collect();
+    // Merging is only ever an economy (unmerged entries at the same node
+    // mean the same); on short lists it costs more than it saves.
+    if entries.len() < SHORT {
+        return entries;
+    }
     at.clear();
-    let mut out: Vec<Entry> = Vec::new();
+    let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
     for e in entries {
         if e.j == EXTRA {
             out.push(e);

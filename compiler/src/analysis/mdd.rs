@@ -332,6 +332,9 @@ impl Mdd {
         if self.level(node) == TERMINAL {
             return Ok(node);
         }
+        if let Some(&r) = memo.get(&node) {
+            return Ok(r);
+        }
         if !self.supports.contains_key(&node) {
             let tested = self.support(node);
             let vars = (0..tested.len() as u32).filter(|v| tested[*v as usize]).collect();
