@@ -93,3 +93,18 @@ fn deny_warnings_turns_warnings_into_failure() {
     assert_eq!(run(&["check", path], None).code, 0);
     assert_eq!(run(&["check", "--deny-warnings", path], None).code, 1);
 }
+
+#[test]
+fn skip_proofs_loads_a_policy_the_proofs_reject_but_names_and_types_still_count() {
+    let unproven = "tests/check/analysis/routes-nowhere/no-otherwise.route";
+    let ticket = r#"{"id":"T1","subject":"my invoice","body":"b","tier":"pro","channel":"email","ai_turns":0,"health":5}"#;
+    let r = run(&["route", unproven], Some(ticket));
+    assert_eq!(r.code, 1, "the proofs reject it by default");
+    assert!(r.stderr.contains("some tickets get no destination"), "{}", r.stderr);
+    let r = run(&["route", unproven, "--skip-proofs"], Some(&format!("{ticket}\n")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let decision: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON decision");
+    assert_eq!(decision["destination"]["name"], "billing");
+    let r = run(&["route", "tests/check/names/unknown-destination.route", "--skip-proofs"], Some(""));
+    assert_eq!(r.code, 1, "a name error still fails");
+}

@@ -118,7 +118,6 @@ fn bench(args: &BenchArgs) -> Result<(), ExitCode> {
     }
     let mut per_engine = Vec::new();
     for engine in engines {
-        let base = load_policy_with(&args.policy, Proofs::Skip)?;
         // Building an engine consumes the policy: time each build from a fresh one.
         let mut builds = Vec::new();
         let mut built = None;
@@ -131,7 +130,6 @@ fn bench(args: &BenchArgs) -> Result<(), ExitCode> {
             built = Some(fresh.with_engine(engine).map_err(fail)?);
             builds.push(started.elapsed().as_secs_f64());
         }
-        drop(base);
         let Some(policy) = built else { return Err(ExitCode::from(1)) };
         let decide_ns = measure_decide(&policy, &blocks, stride, runs);
         let signals_rate = measure_signals(&policy, &tickets, runs);

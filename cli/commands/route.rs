@@ -29,13 +29,13 @@ pub struct RouteArgs {
     /// The engine that decides (both give identical decisions).
     #[arg(long, value_enum, default_value = "jit")]
     pub engine: crate::commands::EngineArg,
+    /// Load without the analyses' proofs (names and types are still checked):
+    /// for a policy `routec check` already accepted, to start faster.
+    #[arg(long)]
+    pub skip_proofs: bool,
 }
 
-pub fn load_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
-    load_policy_with(path, routec_runtime::Proofs::Check)
-}
-
-/// [`load_policy`], with the proofs optional.
+/// Load a policy, printing its errors; the exit code on failure.
 pub fn load_policy_with(path: &std::path::Path, proofs: routec_runtime::Proofs) -> Result<Policy, ExitCode> {
     match Policy::load_with(path, proofs) {
         Ok(p) => Ok(p),
@@ -71,7 +71,8 @@ pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, Stri
 }
 
 pub fn run(args: &RouteArgs) -> ExitCode {
-    let policy = match load_policy(&args.policy).map(|p| p.with_engine(args.engine.into())) {
+    let proofs = if args.skip_proofs { routec_runtime::Proofs::Skip } else { routec_runtime::Proofs::Check };
+    let policy = match load_policy_with(&args.policy, proofs).map(|p| p.with_engine(args.engine.into())) {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
             eprintln!("error: {e}");
