@@ -97,7 +97,8 @@ fn deny_warnings_turns_warnings_into_failure() {
 #[test]
 fn skip_proofs_loads_a_policy_the_proofs_reject_but_names_and_types_still_count() {
     let unproven = "tests/check/analysis/routes-nowhere/no-otherwise.route";
-    let ticket = r#"{"id":"T1","subject":"my invoice","body":"b","tier":"pro","channel":"email","ai_turns":0,"health":5}"#;
+    let ticket =
+        r#"{"id":"T1","subject":"my invoice","body":"b","tier":"pro","channel":"email","ai_turns":0,"health":5}"#;
     let r = run(&["route", unproven], Some(ticket));
     assert_eq!(r.code, 1, "the proofs reject it by default");
     assert!(r.stderr.contains("some tickets get no destination"), "{}", r.stderr);
