@@ -85,12 +85,6 @@ pub(crate) struct Mdd {
     /// `forall_many` results by the variables dropped: the searches of one
     /// policy drop the same few sets of atoms over and over.
     foralls: Vec<(Vec<bool>, FastMap<Node, Node>)>,
-    /// `forall_many` results by node and the dropped variables it tests,
-    /// whatever else was dropped: questions about different keywords cut
-    /// the same conditions the same way.
-    cuts: FastMap<(Node, Vec<u32>), Node>,
-    /// The variables each node tests, sorted (for `cuts`).
-    supports: FastMap<Node, Vec<u32>>,
     max_nodes: usize,
     /// Set once `mk` refused a node for the budget.
     overflowed: bool,
@@ -115,8 +109,6 @@ impl Mdd {
             ops: FastMap::default(),
             tests: FastMap::default(),
             foralls: Vec::new(),
-            cuts: FastMap::default(),
-            supports: FastMap::default(),
             max_nodes,
             overflowed: false,
         }
@@ -320,48 +312,12 @@ impl Mdd {
             }
         };
         let mut memo = std::mem::take(&mut self.foralls[at].1);
-        let out = nodes.iter().map(|&n| self.forall_top(n, drop, &mut memo)).collect();
+        let out = nodes.iter().map(|&n| self.forall_rec(n, drop, &mut memo)).collect();
         if memo.len() > MAX_MEMO {
             memo.clear();
         }
         self.foralls[at].1 = memo;
         out
-    }
-
-    fn forall_top(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {
-        if self.level(node) == TERMINAL {
-            return Ok(node);
-        }
-        if let Some(&r) = memo.get(&node) {
-            return Ok(r);
-        }
-        if !self.supports.contains_key(&node) {
-            let tested = self.support(node);
-            let vars = (0..tested.len() as u32).filter(|v| tested[*v as usize]).collect();
-            if self.supports.len() > MAX_MEMO {
-                self.supports.clear();
-            }
-            self.supports.insert(node, vars);
-        }
-        let dropped: Vec<u32> = self
-            .supports
-            .get(&node)
-            .map(|vars| vars.iter().copied().filter(|v| drop[*v as usize]).collect())
-            .unwrap_or_default();
-        // Nothing it tests is dropped: the set is its own cut.
-        if dropped.is_empty() {
-            return Ok(node);
-        }
-        let key = (node, dropped);
-        if let Some(&r) = self.cuts.get(&key) {
-            return Ok(r);
-        }
-        let r = self.forall_rec(node, drop, memo)?;
-        if self.cuts.len() > MAX_MEMO {
-            self.cuts.clear();
-        }
-        self.cuts.insert(key, r);
-        Ok(r)
     }
 
     fn forall_rec(&mut self, node: Node, drop: &[bool], memo: &mut FastMap<Node, Node>) -> Res<Node> {
