@@ -237,11 +237,16 @@ impl WordStarts {
         // Eight bytes at a time, the last chunk padded with NUL bytes (never
         // read as part of a phrase: positions past `last` are not tested).
         let chunk_at = |c: usize| -> u64 {
-            let mut bytes = [0u8; 8];
             let from = c * 8;
-            let to = (from + 8).min(text.len());
-            bytes[..to - from].copy_from_slice(&text[from..to]);
-            u64::from_le_bytes(bytes)
+            match text.get(from..from + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                Some(bytes) => u64::from_le_bytes(bytes),
+                None => {
+                    let mut bytes = [0u8; 8];
+                    let tail = &text[from..];
+                    bytes[..tail.len()].copy_from_slice(tail);
+                    u64::from_le_bytes(bytes)
+                }
+            }
         };
         let chunks = text.len().div_ceil(8);
         let mut after_end: u64 = 1; // the text's first byte starts a word

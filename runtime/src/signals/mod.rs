@@ -29,7 +29,7 @@ pub struct Signals {
 /// Precompiled signal extraction for one policy.
 pub struct Extractor {
     keywords: KeywordMatcher,
-    regexes: Vec<Option<regex::Regex>>,
+    regexes: Vec<Option<PolicyRegex>>,
     /// The text fields scanned for keywords: only those some keyword test of
     /// the program reads (all `text` fields for `text has`, or the one named).
     scanned: Vec<hir::FieldId>,
@@ -56,7 +56,7 @@ thread_local! {
 impl Extractor {
     pub fn new(policy: &Policy, program: &Program, model: Option<routec_classifier::Model>) -> Extractor {
         let sets: Vec<Vec<String>> = policy.keyword_sets.iter().map(|k| k.phrases.clone()).collect();
-        let regexes = policy.regexes.iter().map(|r| regex::Regex::new(&r.pattern).ok()).collect();
+        let regexes = policy.regexes.iter().map(|r| PolicyRegex::new(&r.pattern)).collect();
         let scope_fields = |scope: &TextScope| -> Vec<hir::FieldId> {
             match scope {
                 TextScope::AllText => (0..policy.fields.len() as u32)
@@ -235,6 +235,46 @@ impl Extractor {
     }
 }
 
+/// A policy's regex, with an ASCII-mode twin for ASCII text.
+///
+/// On a haystack that is all ASCII, an ASCII-only pattern compiled without
+/// Unicode (`\\w`, `\\d`, `\\s`, `\\b`, `.`, negated classes and case
+/// folding restricted to ASCII) matches exactly when the Unicode one does:
+/// their classes agree on ASCII characters, and the only extra case
+/// partners Unicode adds to ASCII letters (U+212A KELVIN SIGN for `k`,
+/// U+017F LONG S for `s`) cannot occur in ASCII text. A pattern that is not
+/// ASCII text, or has an escape that can name a non-ASCII character or a
+/// Unicode class (`\\x`, `\\u`, `\\p`, …), gets no twin.
+/// The twin skips Unicode case folding, which makes `(?i)` searches about
+/// twice as fast.
+struct PolicyRegex {
+    unicode: regex::Regex,
+    ascii: Option<regex::bytes::Regex>,
+}
+
+impl PolicyRegex {
+    /// `None` for a pattern that does not compile (the checker reported it).
+    fn new(pattern: &str) -> Option<PolicyRegex> {
+        let unicode = regex::Regex::new(pattern).ok()?;
+        // Escapes that can name a non-ASCII character (`\\x{17F}` is LONG S,
+        // which `(?i)` pairs with `s`) or a Unicode class rule the twin out.
+        let names_unicode = ["\\x", "\\u", "\\U", "\\p", "\\P", "\\N"].iter().any(|e| pattern.contains(e));
+        let ascii = if pattern.is_ascii() && !names_unicode {
+            regex::bytes::RegexBuilder::new(pattern).unicode(false).build().ok()
+        } else {
+            None
+        };
+        Some(PolicyRegex { unicode, ascii })
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        match &self.ascii {
+            Some(ascii) if text.is_ascii() => ascii.is_match(text.as_bytes()),
+            _ => self.unicode.is_match(text),
+        }
+    }
+}
+
 fn bool_slot(b: bool) -> f64 {
     if b {
         1.0
@@ -265,4 +305,50 @@ pub fn bucket(id: Option<&str>) -> f64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     (hash % 10_000) as f64 / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PolicyRegex;
+
+    /// The ASCII twin and the Unicode regex agree on ASCII text, for
+    /// patterns using every construct whose meaning depends on Unicode mode.
+    #[test]
+    fn the_ascii_twin_agrees_on_ascii_text() {
+        let patterns = [
+            "(?i)(error|status|http) ?5[0-9][0-9]",
+            "INV-[0-9]{6}",
+            r"(?i)\bsk\w+\b",
+            r"\d+\s\D",
+            r"(?i)[^a-z]k.s$",
+            r"^\W+|\S{3}",
+            r"(?i)[k-s]{2}",
+            r"[[:alpha:]]+[[:^digit:]]",
+        ];
+        let pieces = ["a", "K", "k", "S", "s", "5", "0", " ", "\t", "\n", "-", "_", "ERROR", "http", "INV-", "é"];
+        let mut seed: u64 = 11;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for pattern in patterns {
+            let re = PolicyRegex::new(pattern).expect("a valid pattern");
+            assert!(re.ascii.is_some(), "{pattern} gets a twin");
+            for _ in 0..4000 {
+                let mut text = String::new();
+                for _ in 0..next() % 10 {
+                    text.push_str(pieces[next() % pieces.len()]);
+                }
+                let unicode = re.unicode.is_match(&text);
+                assert_eq!(re.is_match(&text), unicode, "{pattern} on {text:?}");
+            }
+        }
+        // Patterns that name non-ASCII characters get no twin.
+        for pattern in [r"(?i)\x{17F}", r"(?i)\x6b", r"\p{Greek}", r"\pL", "(?i)ärger", r"(?i)\u{212A}"] {
+            assert!(PolicyRegex::new(pattern).is_some_and(|r| r.ascii.is_none()), "{pattern}");
+        }
+        // The Kelvin sign matches `(?i)k` only through Unicode; non-ASCII text uses the Unicode regex.
+        let k = PolicyRegex::new("(?i)k").expect("valid");
+        assert!(k.is_match("\u{212A}"));
+    }
 }
