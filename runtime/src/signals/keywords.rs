@@ -50,13 +50,6 @@ impl KeywordMatcher {
         Self::build(sets, true)
     }
 
-    /// The same matcher, always on the aho-corasick search: for benchmarks
-    /// and tests that compare the two searches.
-    #[doc(hidden)]
-    pub fn with_automaton(sets: &[Vec<String>]) -> KeywordMatcher {
-        Self::build(sets, false)
-    }
-
     fn build(sets: &[Vec<String>], allow_word_starts: bool) -> KeywordMatcher {
         let mut patterns: Vec<String> = Vec::new();
         let mut pattern_sets: Vec<Vec<u32>> = Vec::new();
