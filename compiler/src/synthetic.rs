@@ -173,3 +173,87 @@ mod tests {
         assert!(compiled.is_ok(), "{:?}", compiled.err().map(|a| a.diagnostics));
     }
 }
+
+/// A policy of about `target` lines (what the language server's latency
+/// benchmark edits), in the shape of a large real one:
+/// a schema with enums, schedules, teams with fallbacks, keyword sets, a
+/// classifier, priorities, SLAs, escalations, many rules, a matrix and tests.
+pub fn editor_policy(target: usize) -> String {
+    let mut s = String::new();
+    let intents = ["billing", "technical", "onboarding", "feature_request", "bug_report", "account"];
+    let regions = ["us", "eu", "apac", "latam", "mea", "ca", "uk", "anz"];
+    s.push_str("policy \"generated\" version 1\nmode enforce\n\n");
+    s.push_str("ticket {\n  id: string\n  subject: text\n  body: text\n  channel: email | chat | web | phone\n");
+    s.push_str("  page: string?\n  tags: [string]?\n  created_at: time\n  waiting: duration?\n  ai_turns: int\n");
+    s.push_str(&format!("  region: {}\n", regions.join(" | ")));
+    s.push_str("  customer {\n    name: string\n    tier: free | pro | enterprise\n    vip: bool\n");
+    s.push_str("    health: number\n    seats: int\n  }\n}\n\n");
+    for i in 0..10 {
+        s.push_str(&format!(
+            "schedule hours_{i} {{\n  timezone \"America/New_York\"\n  mon-fri 0{}:00-18:00\n  sat 10:00-14:00\n}}\n\n",
+            i % 10
+        ));
+    }
+    s.push_str("schedule always { 24x7 }\nteam oncall { hours always }\nqueue human_review\n\n");
+    // Per block of the rest: (lines it adds).
+    let teams = 120;
+    for i in 0..teams {
+        s.push_str(&format!(
+            "team team_{i} {{\n  hours hours_{}\n  capacity {}\n  skills [\"skill {i}\"]\n  when closed -> oncall\n}}\n",
+            i % 10,
+            10 + i
+        ));
+    }
+    s.push('\n');
+    let sets = 100;
+    for i in 0..sets {
+        s.push_str(&format!("keywords words_{i} = [\"phrase {i}\", \"other phrase {i}\", \"word{i}\"]\n"));
+    }
+    s.push_str("\nregex order_number = \"ORD-[0-9]{6}\"\n\n");
+    s.push_str(&format!(
+        "classifier intent from \"models/intent.model\" {{\n  labels {}\n  features subject, body\n  threshold 0.7\n}}\n\n",
+        intents.join(", ")
+    ));
+    s.push_str("priority {\n  P1 when customer.vip and text has words_0\n  P2 when customer.tier == enterprise\n");
+    s.push_str("  P2 when waiting > 4h\n  default P3\n}\n\n");
+    s.push_str("sla first_response per customer.tier {\n  P1: 1h\n  P2: 4h\n  P3: 16h business\n");
+    s.push_str("  enterprise: P1 15m, P2 1h, P3 4h business\n}\n\n");
+    let escalations = 60;
+    for i in 0..escalations {
+        s.push_str(&format!(
+            "escalate esc_{i} when text has words_{} and customer.tier != free -> team_{}\n  priority P1\n  tag \"esc\"\n",
+            i % sets,
+            i % teams
+        ));
+    }
+    s.push('\n');
+    let tests = 150;
+    // Lines so far + matrix + otherwise + tests; the rest are rules of 3 lines.
+    let test_lines = tests * 6;
+    let matrix_lines = intents.len() * 3 + 3;
+    let used = s.lines().count() + matrix_lines + 2 + test_lines;
+    let rules = target.saturating_sub(used) / 3;
+    for i in 0..rules {
+        let condition = match i % 4 {
+            0 => format!("text has words_{} and region == {}", i % sets, regions[i % regions.len()]),
+            1 => format!("intent == {} and customer.seats > {}", intents[i % intents.len()], i % 500),
+            2 => format!("subject contains \"case {i}\" or channel == chat"),
+            _ => format!("customer.health < {} and region in [eu, uk]", i % 100),
+        };
+        s.push_str(&format!("rule rule_{i} when {condition} -> team_{}\n  tag \"t{}\"\n\n", i % teams, i % 10));
+    }
+    s.push_str("matrix intent, customer.tier {\n");
+    for (k, intent) in intents.iter().enumerate() {
+        for (j, tier) in ["free", "pro", "enterprise"].iter().enumerate() {
+            s.push_str(&format!("  {intent}, {tier} -> team_{}\n", (k * 3 + j) % teams));
+        }
+    }
+    s.push_str("}\n\notherwise -> human_review\n\n");
+    for i in 0..tests {
+        s.push_str(&format!(
+            "test \"case {i}\" {{\n  ticket {{ subject: \"case {i}\", customer.tier: pro, region: eu }}\n  signals {{ intent: billing, confidence: 0.9 }}\n  at \"2026-11-24T10:30:00-05:00\"\n  expect team_{}\n}}\n",
+            i % teams
+        ));
+    }
+    s
+}

@@ -174,7 +174,7 @@ fn policy() -> impl Strategy<Value = String> {
 fn edited_policies() -> impl Strategy<Value = Vec<String>> {
     parts().prop_flat_map(|base| {
         let classifier = base.0;
-        (Just(base), condition(classifier, true), outcome(), 0..8usize, 0..3usize).prop_map(
+        (Just(base), condition(classifier, true), outcome(), 0..8usize, 0..5usize).prop_map(
             |(base, when, out, at, kind)| {
                 let mut edited = base.clone();
                 let branches = edited.2.len() + edited.3.len();
@@ -185,9 +185,15 @@ fn edited_policies() -> impl Strategy<Value = Vec<String>> {
                     match kind {
                         0 => list[k].0 = when,
                         1 => list[k].1 = out,
-                        _ => {
+                        2 => {
                             let last = list.len() - 1;
                             list.swap(k, last);
+                        }
+                        // A new branch, and a branch removed: the branches
+                        // after the edit move.
+                        3 => list.insert(k, (when, out)),
+                        _ => {
+                            list.remove(k);
                         }
                     }
                 }
@@ -363,8 +369,49 @@ fn check_cache(versions: &[String]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Sound passes (`Reuse::Sound`: answers carried over each edit) report
+/// the findings of fresh proofs at the same places (which earlier branches
+/// they name may differ), exactly those when they say `Ran::Exact`; an
+/// exact pass after them gives exactly the fresh proofs.
+fn check_sound(versions: &[String], confirm: &[bool]) -> Result<(), TestCaseError> {
+    let mut cache = ide::ProofCache::default();
+    let never: ide::Stop = std::sync::Arc::new(|| false);
+    for (source, confirm) in versions.iter().zip(confirm) {
+        let mut db = SourceDb::new();
+        let root = db.add("prop.route", source.clone());
+        let analysis = ide::analyze_without_proofs(db, root, &NoImports);
+        let fresh = ide::proofs(&analysis);
+        let Some((sound, ran)) = ide::proofs_with(&analysis, &mut cache, ide::Reuse::Sound, never.clone()) else {
+            return Err(TestCaseError::fail("a pass that was never told to stop stopped"));
+        };
+        let places = |found: &[routec_compiler::Diagnostic]| {
+            let mut places: Vec<_> = found.iter().map(|d| (d.code, d.span())).collect();
+            places.sort();
+            places
+        };
+        prop_assert_eq!(places(&sound), places(&fresh), "sound findings at other places\n{}", source);
+        if ran == ide::Ran::Exact {
+            prop_assert_eq!(&sound, &fresh, "a sound pass said exact but differs\n{}", source);
+        }
+        if *confirm {
+            let exact = ide::proofs_with(&analysis, &mut cache, ide::Reuse::Exact, never.clone());
+            prop_assert_eq!(exact, Some((fresh, ide::Ran::Exact)), "the exact pass differs\n{}", source);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(Config { cases: 256, ..Config::default() })]
+
+    #[test]
+    fn sound_proofs_find_what_fresh_proofs_find(
+        versions in edited_policies(),
+        confirm in proptest::collection::vec(any::<bool>(), 4),
+    ) {
+        check_sound(&versions, &confirm)?;
+    }
+
 
     #[test]
     fn routing_proofs_agree_with_the_engine(source in policy()) {

@@ -45,7 +45,7 @@ enum State {
 struct Server<W: Write> {
     out: W,
     world: World,
-    prover: mpsc::Sender<prover::Job>,
+    prover: prover::Prover,
     state: State,
     debounce: Duration,
     deadline: Option<Instant>,
@@ -191,6 +191,7 @@ impl<W: Write> Server<W> {
                 if let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params) {
                     let cleared = self.world.close(&p.text_document.uri);
                     self.publish(cleared)?;
+                    self.forget_closed();
                 }
                 true
             }
@@ -206,6 +207,13 @@ impl<W: Write> Server<W> {
             self.deadline = Some(Instant::now() + self.debounce);
         }
         Ok(())
+    }
+
+    /// Tell the prover which policies are no longer open.
+    fn forget_closed(&mut self) {
+        for root in self.world.take_closed() {
+            self.prover.send(prover::Work::Forget(root));
+        }
     }
 
     fn publish(&mut self, p: Publish) -> io::Result<()> {
@@ -225,13 +233,16 @@ impl<W: Write> Server<W> {
         let world = &mut self.world;
         match catch_unwind(AssertUnwindSafe(|| world.flush())) {
             Ok(flushed) => {
+                // The prover starts while these diagnostics go out; it
+                // only stops when the server does.
+                self.forget_closed();
+                for job in flushed.jobs {
+                    self.prover.send(prover::Work::Prove(job));
+                }
                 for p in flushed.publishes {
                     self.publish(p)?;
                 }
-                for job in flushed.jobs {
-                    // The prover only stops when the server does.
-                    let _ = self.prover.send(job);
-                }
+                self.world.free_retired();
                 Ok(())
             }
             Err(_) => self.log("the analysis failed on this text (a compiler bug); diagnostics were not updated"),

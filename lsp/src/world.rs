@@ -89,6 +89,11 @@ pub(crate) struct World {
     /// Single-file analyses of workspace files nothing open includes, by
     /// name, with a hash of their text (for workspace symbols).
     symbol_cache: HashMap<String, (u64, Arc<Snapshot>)>,
+    /// Policies dropped that the prover may still keep proofs of.
+    closed: Vec<String>,
+    /// Snapshots replaced by newer ones, to be freed once the new
+    /// diagnostics are out (freeing a large analysis takes milliseconds).
+    retired: Vec<Arc<Snapshot>>,
 }
 
 impl World {
@@ -106,6 +111,8 @@ impl World {
             proof_caches: HashMap::new(),
             parse_caches: HashMap::new(),
             symbol_cache: HashMap::new(),
+            closed: Vec::new(),
+            retired: Vec::new(),
         }
     }
 
@@ -159,8 +166,7 @@ impl World {
         let affected: Vec<String> =
             self.roots.iter().filter(|(_, r)| r.current.file_id(&name).is_some()).map(|(n, _)| n.clone()).collect();
         self.dirty.extend(affected.into_iter().filter(|n| self.docs.contains_key(n)));
-        let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
-        self.roots.retain(|r, _| owners.contains(r));
+        self.prune_roots();
         Publish { uri: uri.clone(), version: None, diagnostics: Vec::new() }
     }
 
@@ -297,10 +303,11 @@ impl World {
         let good = !snap.has_syntax_errors();
         let entry = self.roots.entry(root.to_string());
         let state = entry.or_insert_with(|| Root { current: snap.clone(), last_good: None });
-        state.current = snap.clone();
+        let mut retired = vec![std::mem::replace(&mut state.current, snap.clone())];
         if good {
-            state.last_good = Some(snap.clone());
+            retired.extend(state.last_good.replace(snap.clone()));
         }
+        self.retired.extend(retired);
         if self.sync_proofs {
             let cache = self.proof_caches.entry(root.to_string()).or_default();
             snap.set_proofs(ide::proofs_cached(&snap.analysis, cache));
@@ -343,14 +350,30 @@ impl World {
                 break;
             }
         }
-        let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
-        self.roots.retain(|r, _| owners.contains(r));
-        self.proof_caches.retain(|r, _| owners.contains(r));
-        self.parse_caches.retain(|r, _| owners.contains(r));
+        self.prune_roots();
         jobs.retain(|(root, _)| self.roots.contains_key(root));
         let names: Vec<String> =
             self.docs.keys().filter(|n| dirty.contains(*n) || analysed.contains(&self.owner(n))).cloned().collect();
         Flushed { publishes: names.iter().filter_map(|n| self.diagnostics(n)).collect(), jobs }
+    }
+
+    /// Drop what is kept for policies that no open document belongs to.
+    fn prune_roots(&mut self) {
+        let owners: BTreeSet<String> = self.docs.keys().map(|n| self.owner(n)).collect();
+        self.closed.extend(self.roots.keys().filter(|r| !owners.contains(*r)).cloned());
+        self.roots.retain(|r, _| owners.contains(r));
+        self.proof_caches.retain(|r, _| owners.contains(r));
+        self.parse_caches.retain(|r, _| owners.contains(r));
+    }
+
+    /// Free the snapshots that newer ones replaced.
+    pub(crate) fn free_retired(&mut self) {
+        self.retired.clear();
+    }
+
+    /// Policies dropped since the last call (for the prover to drop too).
+    pub(crate) fn take_closed(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.closed)
     }
 
     /// The proofs of some analysis of `root` are done: if it is the current

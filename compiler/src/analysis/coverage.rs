@@ -25,6 +25,7 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::hir::{Policy, Ty};
 use crate::source::Span;
 use crate::syntax::ast::FallbackReason;
+use std::collections::HashMap;
 
 /// Windows named in one message before "and N more".
 const SHOWN_WINDOWS: usize = 2;
@@ -55,6 +56,8 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
         .collect();
     let weeks = hours::weeks(policy, &used);
     let mut ends_closed: Vec<Option<Vec<(Week, Intervals)>>> = vec![None; policy.destinations.len()];
+    // Open hours by (schedule, week): many destinations share a schedule.
+    let mut open: HashMap<(usize, usize), Intervals> = HashMap::new();
     let mut warned: Vec<(usize, Vec<String>, At)> = Vec::new();
     for group in &groups {
         let routed = routed_to(policy, flow, group);
@@ -63,7 +66,9 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
         }
         for (d, _) in &routed {
             if ends_closed[*d].is_none() {
-                ends_closed[*d] = Some(weeks.iter().map(|w| (w.clone(), chain_closed(policy, *d, w))).collect());
+                let closed =
+                    weeks.iter().enumerate().map(|(k, w)| (w.clone(), chain_closed(policy, *d, k, w, &mut open)));
+                ends_closed[*d] = Some(closed.collect());
             }
         }
         let closed_of = |d: usize| ends_closed[d].as_deref().unwrap_or(&[]);
@@ -169,14 +174,21 @@ fn chain(policy: &Policy, d: usize) -> Vec<usize> {
     members
 }
 
-/// The minutes of `week` at which a ticket sent to `d` ends in a closed destination.
-fn chain_closed(policy: &Policy, d: usize, week: &Week) -> Intervals {
+/// The minutes of `week` (the `k`th) at which a ticket sent to `d` ends in
+/// a closed destination; `open` caches each schedule's open hours.
+fn chain_closed(
+    policy: &Policy,
+    d: usize,
+    k: usize,
+    week: &Week,
+    open: &mut HashMap<(usize, usize), Intervals>,
+) -> Intervals {
     let range = week.range();
     let mut closed = Intervals(vec![range]);
     for member in chain(policy, d) {
         let Some(s) = policy.destinations[member].schedule else { return Intervals::default() };
-        let open = hours::open(&policy.schedules[s.index()], range);
-        closed = closed.intersect(&open.complement(range));
+        let hours = open.entry((s.index(), k)).or_insert_with(|| hours::open(&policy.schedules[s.index()], range));
+        closed = closed.intersect(&hours.complement(range));
         if closed.is_empty() {
             break;
         }

@@ -98,6 +98,10 @@ pub enum Gap {
 /// conditions of the branches before the point it asks about, and the sets
 /// it adds (node numbering and memo tables only change how fast it comes),
 /// so an answer whose key matches is the answer a fresh run would compute.
+///
+/// Under [`Reuse::Sound`] an answer also carries over where its key differs
+/// only by the edited branches (see [`Flow::carried`]): it still holds, but
+/// a fresh search might have found another witness or cover, or given up.
 pub(crate) struct Memo {
     space: Space,
     /// The branch conditions of the run that left the memo, in order.
@@ -109,7 +113,48 @@ pub(crate) struct Memo {
 }
 
 /// Search answers by (set to cover, branches before, extra sets).
-type Answers = FastMap<(Node, usize, Vec<Node>), Arc<Answer>>;
+type Answers = FastMap<(Node, usize, Vec<Node>), Known>;
+
+/// An answer and whether a fresh search of its question gives it.
+#[derive(Clone)]
+struct Known {
+    answer: Arc<Answer>,
+    exact: bool,
+}
+
+/// Which answers of the previous run a run may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reuse {
+    /// Only answers to the same question: the findings are those of a fresh run.
+    Exact,
+    /// Also answers that still hold after the edit: a witness ticket that
+    /// the edited branches do not take, a cover by branches that did not
+    /// change. Every finding is true, but a fresh run may name other
+    /// branches or another example, or give up where this one did not.
+    Sound,
+}
+
+/// What of a previous answer a question can use under [`Reuse::Sound`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Carry {
+    /// The caller reads only whether the set is covered: a carried witness serves.
+    Verdict,
+    /// The caller shows the witness ticket: only a fresh search's will do.
+    Witness,
+}
+
+/// Asked between searches; `true` abandons the run.
+pub type Stop = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// The previous run's conditions and answers, lined up with this run's
+/// branches: the first `prefix` conditions are the same, and so are the
+/// last `suffix`; the branches between them were edited.
+struct Old {
+    conds: Vec<Node>,
+    answers: Answers,
+    prefix: usize,
+    suffix: usize,
+}
 
 /// Diagrams larger than this are not kept for the next run: a cached
 /// diagram only grows, and the node budget must stay a property of the
@@ -118,14 +163,18 @@ const MAX_KEPT_NODES: usize = 1_000_000;
 
 pub(crate) struct Flow {
     pub space: Space,
-    /// Answers of the previous run and how many of its leading branch
-    /// conditions are those of this run so far.
-    old: Option<(Vec<Node>, Answers)>,
-    agree: usize,
+    /// Answers of the previous run.
+    old: Option<Old>,
+    reuse: Reuse,
     /// Answers of this run, for the next.
     answers: Answers,
     /// Whether `space` came from a memo.
     pub reused: bool,
+    /// Whether every answer used is the one a fresh search gives.
+    pub exact: bool,
+    stop: Stop,
+    /// Whether `stop` said so: the answers since are not to be trusted.
+    pub stopped: bool,
     /// Signatures of branch conditions, of this run and the previous one.
     sigs: FastMap<Node, Signature>,
     /// Answers of `decides`, by branch and set.
@@ -154,19 +203,19 @@ pub(crate) enum Some3 {
 
 impl Flow {
     pub(crate) fn new(policy: &Policy) -> Flow {
-        Flow::with_memo(policy, None)
+        Flow::with_memo(policy, None, Reuse::Exact, Arc::new(|| false))
     }
 
-    /// [`Flow::new`], reusing what an earlier run left when its ticket space
-    /// is the one this policy needs.
-    pub(crate) fn with_memo(policy: &Policy, memo: Option<Memo>) -> Flow {
+    /// [`Flow::new`], reusing what an earlier run left, as `reuse` allows,
+    /// when its ticket space is the one this policy needs.
+    pub(crate) fn with_memo(policy: &Policy, memo: Option<Memo>, reuse: Reuse, stop: Stop) -> Flow {
         let fresh = Space::new(policy);
         let (mut space, old, reused) = match memo {
             Some(m) if m.space.same_layout(&fresh) => (m.space, Some((m.conds, m.answers, m.sigs)), true),
             _ => (fresh, None, false),
         };
         let (old, old_sigs) = match old {
-            Some((conds, answers, sigs)) => (Some((conds, answers)), sigs),
+            Some((conds, answers, sigs)) => (Some(Old { conds, answers, prefix: 0, suffix: 0 }), sigs),
             None => (None, FastMap::default()),
         };
         let valid = space.priority_constraint(policy).unwrap_or(FALSE);
@@ -174,9 +223,12 @@ impl Flow {
         let mut flow = Flow {
             space,
             old,
-            agree: 0,
+            reuse,
             answers: FastMap::default(),
             reused,
+            exact: true,
+            stop,
+            stopped: false,
             sigs: FastMap::default(),
             decided: HashMap::new(),
             atoms,
@@ -189,6 +241,7 @@ impl Flow {
         };
         // FALSE means the diagram overflowed: every ticket gets some priority.
         let mut complete = valid != FALSE;
+        let mut built = Vec::new();
         for at in branch_order(policy) {
             let cond = flow.condition(policy, at);
             complete &= cond.is_some();
@@ -213,13 +266,6 @@ impl Flow {
                     rooted = Some(atom);
                 }
             }
-            let built = cond.is_some();
-            let cond_node = cond.unwrap_or(FALSE);
-            if let Some((old_conds, _)) = &flow.old {
-                if flow.agree == i && old_conds.get(i) == Some(&cond_node) {
-                    flow.agree += 1;
-                }
-            }
             flow.branches.push(Branch {
                 at,
                 cond: cond.unwrap_or(FALSE),
@@ -228,8 +274,22 @@ impl Flow {
                 status: Status::GaveUp,
                 culprits: Vec::new(),
             });
-            if built && valid != FALSE {
-                flow.branches[i].status = flow.status(policy, i);
+            built.push(cond.is_some());
+        }
+        // Line the previous run's branches up with these: the statuses
+        // below only read the branches before theirs, so knowing all of
+        // them first changes no answer.
+        if let Some(old) = &mut flow.old {
+            let new: Vec<Node> = flow.branches.iter().map(|b| b.cond).collect();
+            old.prefix = old.conds.iter().zip(&new).take_while(|(a, b)| a == b).count();
+            let room = old.conds.len().min(new.len()) - old.prefix;
+            old.suffix = old.conds.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        }
+        if valid != FALSE {
+            for (i, built) in built.into_iter().enumerate() {
+                if built {
+                    flow.branches[i].status = flow.status(policy, i);
+                }
             }
         }
         // A branch whose condition could not be built would leave a false gap.
@@ -247,7 +307,17 @@ impl Flow {
             return None;
         }
         let conds = self.branches.iter().map(|b| b.cond).collect();
-        Some(Memo { space: self.space, conds, answers: self.answers, sigs: self.sigs })
+        let mut answers = self.answers;
+        // A stopped run did not ask every question again: keep the earlier
+        // answers that are still answers to their questions.
+        if let Some(old) = self.old.filter(|_| self.stopped) {
+            for (key, known) in old.answers {
+                if key.1 <= old.prefix {
+                    answers.entry(key).or_insert(known);
+                }
+            }
+        }
+        Some(Memo { space: self.space, conds, answers, sigs: self.sigs })
     }
 
     fn condition(&mut self, policy: &Policy, at: At) -> Option<Node> {
@@ -269,7 +339,7 @@ impl Flow {
         if x == FALSE {
             return Status::Never;
         }
-        match &*self.search(policy, x, i, &[]) {
+        match &*self.search(policy, x, i, &[], Carry::Verdict) {
             Answer::Uncovered(_) => Status::Reachable,
             Answer::Unverified(_) => Status::Unknown,
             Answer::GaveUp => Status::GaveUp,
@@ -318,18 +388,63 @@ impl Flow {
     /// Search `x` against the branches before `before` (and `extra` sets),
     /// accepting only tickets whose numbers can be made concrete; the
     /// previous run's answer when it asked the same question.
-    fn search(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Arc<Answer> {
+    fn search(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node], carry: Carry) -> Arc<Answer> {
+        if self.stopped || (self.stop)() {
+            self.stopped = true;
+            return Arc::new(Answer::GaveUp);
+        }
         let key = (x, before, extra.to_vec());
         let known = match &self.old {
-            Some((_, answers)) if before <= self.agree => answers.get(&key).cloned(),
+            Some(old) if before <= old.prefix => {
+                old.answers.get(&key).filter(|k| k.exact || self.reuse == Reuse::Sound).cloned()
+            }
+            Some(_) if self.reuse == Reuse::Sound => self.carried(x, before, extra, carry),
             _ => None,
         };
-        let answer = match known {
-            Some(answer) => answer,
-            None => Arc::new(self.search_uncached(policy, x, before, extra)),
+        let known = match known {
+            Some(known) => known,
+            None => Known { answer: Arc::new(self.search_uncached(policy, x, before, extra)), exact: true },
         };
-        self.answers.insert(key, answer.clone());
+        self.exact &= known.exact;
+        let answer = known.answer.clone();
+        self.answers.insert(key, known);
         answer
+    }
+
+    /// The previous run's answer to this question where it asked it about
+    /// the same branch after the edited ones, if it still holds: a witness
+    /// that no edited branch takes is still a witness (it escaped every
+    /// other branch before), and a cover by branches that were not edited
+    /// is still a cover. Either may differ from what a fresh search finds.
+    fn carried(&self, x: Node, before: usize, extra: &[Node], carry: Carry) -> Option<Known> {
+        let old = self.old.as_ref()?;
+        let (n, m, prefix, suffix) = (self.branches.len(), old.conds.len(), old.prefix, old.suffix);
+        if before < n - suffix {
+            return None;
+        }
+        let known = old.answers.get(&(x, before + m - n, extra.to_vec()))?.clone();
+        let edited = prefix..n - suffix;
+        let answer = match &*known.answer {
+            Answer::Uncovered(_) if carry == Carry::Witness => return None,
+            Answer::Uncovered(path) => {
+                let mdd = &self.space.mdd;
+                let ticket = complete(mdd, path);
+                let escapes =
+                    contains(mdd, x, &ticket) && self.branches[edited].iter().all(|b| !contains(mdd, b.cond, &ticket));
+                escapes.then(|| known.answer.clone())?
+            }
+            Answer::Covered(culprits) => {
+                if culprits.iter().any(|j| (prefix..m - suffix).contains(j)) {
+                    return None;
+                }
+                // Still a cover; a fresh search might name an edited branch too.
+                // Extra sets (`usize::MAX`) are the same ones: they are in the key.
+                let now = culprits.iter().map(|&j| if j < prefix || j == usize::MAX { j } else { j + n - m });
+                Arc::new(Answer::Covered(now.collect()))
+            }
+            Answer::Unverified(_) | Answer::GaveUp => return None,
+        };
+        Some(Known { answer, exact: false })
     }
 
     fn search_uncached(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
@@ -418,7 +533,7 @@ impl Flow {
         if x == FALSE {
             return Some3::No;
         }
-        match &*self.search(policy, x, i, &[]) {
+        match &*self.search(policy, x, i, &[], Carry::Verdict) {
             Answer::Uncovered(_) => Some3::Yes,
             Answer::Covered(_) => Some3::No,
             Answer::Unverified(_) | Answer::GaveUp => Some3::Unknown,
@@ -439,7 +554,7 @@ impl Flow {
             essentials(&flow.space.mdd, x, &sets, &values).unwrap_or_else(|| path.to_vec())
         };
         let before = self.branches.len();
-        match &*self.search(policy, x, before, excluded) {
+        match &*self.search(policy, x, before, excluded, Carry::Witness) {
             Answer::Covered(_) => Gap::None,
             Answer::GaveUp => Gap::Unknown,
             Answer::Uncovered(path) => {

@@ -38,7 +38,7 @@ use crate::diagnostic::Diagnostics;
 use crate::hir::Policy;
 
 pub use example::Example;
-pub use flow::{Gap, Status};
+pub use flow::{Gap, Reuse, Status, Stop};
 
 /// Run every analysis, pushing findings into `diagnostics`.
 pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
@@ -48,27 +48,60 @@ pub fn run(policy: &Policy, diagnostics: &mut Diagnostics) {
 /// What the proofs of one version of a policy keep for the next version
 /// (the language server holds one per policy): the ticket space with its
 /// diagram and every coverage answer, each reused only where its inputs are
-/// unchanged, so an edit costs the searches it really affects. The findings
-/// are exactly those of [`run`].
+/// unchanged (or, under [`Reuse::Sound`], where it provably still holds), so
+/// an edit costs the searches it really affects.
 #[derive(Default)]
 pub struct ProofCache {
     memo: Option<flow::Memo>,
 }
 
-/// [`run`], reusing and then updating `cache`.
+/// How a run with a [`ProofCache`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ran {
+    /// The findings are exactly those of [`run`].
+    Exact,
+    /// Every finding holds, but some answer was carried over the edit (see
+    /// [`Reuse::Sound`]): a run with [`Reuse::Exact`] gives those of [`run`].
+    Sound,
+    /// `stop` said so; nothing was reported (the cache keeps what was done).
+    Stopped,
+}
+
+/// [`run`], reusing and then updating `cache`; the findings are exactly those of [`run`].
 pub fn run_cached(policy: &Policy, diagnostics: &mut Diagnostics, cache: &mut ProofCache) {
+    run_with(policy, diagnostics, cache, Reuse::Exact, std::sync::Arc::new(|| false));
+}
+
+/// [`run`], reusing what `cache` holds as `reuse` allows and then updating
+/// it; abandoned, reporting nothing, as soon as `stop` says so.
+pub fn run_with(
+    policy: &Policy,
+    diagnostics: &mut Diagnostics,
+    cache: &mut ProofCache,
+    reuse: Reuse,
+    stop: Stop,
+) -> Ran {
     let mut found = Diagnostics::new();
-    let flow = checks(policy, flow::Flow::with_memo(policy, cache.memo.take()), &mut found);
+    let flow = flow::Flow::with_memo(policy, cache.memo.take(), reuse, stop.clone());
+    let flow = checks(policy, flow, &mut found);
     // A reused diagram holds nodes of earlier versions too: if it ran out of
     // budget, a fresh one might not have, so start over without the cache.
     let flow = if flow.reused && flow.space.mdd.overflowed() {
         found = Diagnostics::new();
-        checks(policy, flow::Flow::new(policy), &mut found)
+        checks(policy, flow::Flow::with_memo(policy, None, Reuse::Exact, stop), &mut found)
     } else {
         flow
     };
+    let ran = match (flow.stopped, flow.exact) {
+        (true, _) => Ran::Stopped,
+        (false, true) => Ran::Exact,
+        (false, false) => Ran::Sound,
+    };
     cache.memo = flow.into_memo();
-    diagnostics.extend(found);
+    if ran != Ran::Stopped {
+        diagnostics.extend(found);
+    }
+    ran
 }
 
 fn checks(policy: &Policy, mut flow: flow::Flow, diagnostics: &mut Diagnostics) -> flow::Flow {

@@ -44,7 +44,7 @@
 //! is always a sound claim about real tickets; "this set is not empty" is
 //! exact up to the independence of text atoms.
 
-use super::mdd::{Mdd, Node, Res, FALSE, TRUE};
+use super::mdd::{FastMap, Mdd, Node, Res, FALSE, TRUE};
 use crate::hir::{self, ExprKind, FieldId, Operand, Policy, Signal, StringTest, Ty};
 use crate::ir::{compare, SlotSource};
 use crate::syntax::ast::CompareOp;
@@ -138,6 +138,10 @@ pub(crate) struct Space {
     pub mdd: Mdd,
     /// Confidence threshold per intent label (empty without a classifier).
     pub thresholds: Vec<f64>,
+    /// Comparisons with a constant already built, by (variable, operator,
+    /// constant bits, constant on the left): a numeric variable has
+    /// hundreds of values, and a kept space builds each one only once.
+    comparisons: FastMap<(u32, CompareOp, u64, bool), Node>,
 }
 
 /// Facts gathered from every condition before the variables are laid out.
@@ -306,7 +310,7 @@ impl Space {
         let index = vars.iter().enumerate().map(|(i, v)| (v.key.clone(), i as u32)).collect();
         let sizes = vars.iter().map(|v| v.domain.size().max(1)).collect();
         let thresholds = policy.classifier.as_ref().map(|c| c.thresholds.clone()).unwrap_or_default();
-        Space { vars, index, mdd: Mdd::new(sizes, MAX_NODES), thresholds }
+        Space { vars, index, mdd: Mdd::new(sizes, MAX_NODES), thresholds, comparisons: FastMap::default() }
     }
 
     /// Whether `other` has the same variables and thresholds, so a
@@ -482,18 +486,8 @@ impl Space {
         }
         match (lhs, rhs) {
             (Operand::Const(a), Operand::Const(b)) => Ok(if compare(*a, op, *b) { TRUE } else { FALSE }),
-            (other, Operand::Const(c)) => {
-                let Some(var) = self.operand_var(other) else { return Ok(FALSE) };
-                let hits: Vec<bool> =
-                    (0..self.mdd.size(var)).map(|d| compare(self.representative(var, d), op, *c)).collect();
-                self.mdd.leaf(var, |d| hits[d as usize])
-            }
-            (Operand::Const(c), other) => {
-                let Some(var) = self.operand_var(other) else { return Ok(FALSE) };
-                let hits: Vec<bool> =
-                    (0..self.mdd.size(var)).map(|d| compare(*c, op, self.representative(var, d))).collect();
-                self.mdd.leaf(var, |d| hits[d as usize])
-            }
+            (other, Operand::Const(c)) => self.compare_const(other, op, *c, false),
+            (Operand::Const(c), other) => self.compare_const(other, op, *c, true),
             (a, b) => {
                 let (Some(ra), Some(rb)) = (read_of(a), read_of(b)) else { return Ok(FALSE) };
                 match self.var(&Key::Opaque(ra, op, rb)) {
@@ -502,6 +496,28 @@ impl Space {
                 }
             }
         }
+    }
+
+    /// `operand op c`, or `c op operand` if `flipped`.
+    fn compare_const(&mut self, operand: &Operand, op: CompareOp, c: f64, flipped: bool) -> Res<Node> {
+        let Some(var) = self.operand_var(operand) else { return Ok(FALSE) };
+        let key = (var, op, c.to_bits(), flipped);
+        if let Some(node) = self.comparisons.get(&key) {
+            return Ok(*node);
+        }
+        let hits: Vec<bool> = (0..self.mdd.size(var))
+            .map(|d| {
+                let value = self.representative(var, d);
+                if flipped {
+                    compare(c, op, value)
+                } else {
+                    compare(value, op, c)
+                }
+            })
+            .collect();
+        let node = self.mdd.leaf(var, |d| hits[d as usize])?;
+        self.comparisons.insert(key, node);
+        Ok(node)
     }
 
     /// A matrix row's cells as a condition (without its rollout).

@@ -39,7 +39,8 @@ pub use hover::Hover;
 pub use index::{Def, DefKey, DefKind, NameIndex, Ref};
 pub use navigate::Reference;
 pub use pipeline::{
-    analyze_without_proofs, analyze_without_proofs_cached, needs_proofs, proofs, proofs_cached, ParseCache, ProofCache,
+    analyze_without_proofs, analyze_without_proofs_cached, needs_proofs, proofs, proofs_cached, proofs_with,
+    ParseCache, ProofCache, Ran, Reuse, Stop,
 };
 pub use rename::RenameError;
 pub use symbols::{Symbol, SymbolKind};
@@ -60,18 +61,22 @@ pub struct TextEdit {
 ///
 /// The analysis may come from [`analyze_without_proofs`]; the proofs'
 /// diagnostics are then added later with [`Snapshot::set_proofs`], from
-/// another thread if need be.
+/// another thread if need be, and may be replaced once by those of an exact
+/// run ([`Snapshot::set_exact_proofs`]) when they came from a sound one
+/// (see [`Reuse::Sound`]).
 #[derive(Debug)]
 pub struct Snapshot {
     pub analysis: Analysis,
     /// Built on first use: publishing diagnostics does not need it.
     index: OnceLock<NameIndex>,
     proofs: OnceLock<Vec<Diagnostic>>,
+    /// The exact run's, when they differ from `proofs`.
+    exact: OnceLock<Vec<Diagnostic>>,
 }
 
 impl Snapshot {
     pub fn new(analysis: Analysis) -> Snapshot {
-        Snapshot { analysis, index: OnceLock::new(), proofs: OnceLock::new() }
+        Snapshot { analysis, index: OnceLock::new(), proofs: OnceLock::new(), exact: OnceLock::new() }
     }
 
     /// The names declared and referred to in the analysis.
@@ -84,6 +89,16 @@ impl Snapshot {
         let _ = self.proofs.set(diagnostics);
     }
 
+    /// Set the diagnostics of an exact run of the proofs, replacing those
+    /// of a sound one (once); whether they changed what is published.
+    pub fn set_exact_proofs(&self, diagnostics: Vec<Diagnostic>) -> bool {
+        match self.proofs.get() {
+            None => self.proofs.set(diagnostics).is_ok(),
+            Some(sound) if *sound == diagnostics => false,
+            Some(_) => self.exact.set(diagnostics).is_ok(),
+        }
+    }
+
     /// Whether the proofs have been added.
     pub fn has_proofs(&self) -> bool {
         self.proofs.get().is_some()
@@ -91,7 +106,8 @@ impl Snapshot {
 
     /// Every diagnostic: the analysis's, then the proofs' added later.
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.analysis.diagnostics.iter().chain(self.proofs.get().into_iter().flatten())
+        let proofs = self.exact.get().or(self.proofs.get());
+        self.analysis.diagnostics.iter().chain(proofs.into_iter().flatten())
     }
 
     /// The `i`th of [`Snapshot::diagnostics`].

@@ -9,7 +9,7 @@ use crate::source::{FileId, SourceDb};
 use crate::{analysis, semantic, Analysis, Loader};
 
 pub use crate::syntax::ParseCache;
-pub use analysis::ProofCache;
+pub use analysis::{ProofCache, Ran, Reuse, Stop};
 
 /// `analyze` without the proofs: syntax, names, types, `@allow`s applied.
 pub fn analyze_without_proofs(db: SourceDb, root: FileId, loader: &dyn Loader) -> Analysis {
@@ -53,11 +53,28 @@ pub fn proofs(analysis: &Analysis) -> Vec<Diagnostic> {
 /// policy left in `cache` where it still applies (see
 /// [`analysis::ProofCache`]); the result is the same.
 pub fn proofs_cached(analysis: &Analysis, cache: &mut ProofCache) -> Vec<Diagnostic> {
+    match proofs_with(analysis, cache, Reuse::Exact, std::sync::Arc::new(|| false)) {
+        Some((diagnostics, _)) => diagnostics,
+        None => Vec::new(),
+    }
+}
+
+/// [`proofs`], reusing what `cache` holds as `reuse` allows, with how the
+/// run ended (`Ran::Exact` or `Ran::Sound`); `None` if `stop` stopped it.
+pub fn proofs_with(
+    analysis: &Analysis,
+    cache: &mut ProofCache,
+    reuse: Reuse,
+    stop: Stop,
+) -> Option<(Vec<Diagnostic>, Ran)> {
     if !needs_proofs(analysis) {
-        return Vec::new();
+        return Some((Vec::new(), Ran::Exact));
     }
     let mut diagnostics = Diagnostics::new();
-    analysis::run_cached(&analysis.hir, &mut diagnostics, cache);
+    let ran = analysis::run_with(&analysis.hir, &mut diagnostics, cache, reuse, stop);
+    if ran == Ran::Stopped {
+        return None;
+    }
     diagnostics.retain(|d| d.span().is_none_or(|s| !analysis.hir.is_allowed(d.code, s)));
-    diagnostics.into_sorted()
+    Some((diagnostics.into_sorted(), ran))
 }
