@@ -311,6 +311,45 @@ fn an_editor_session() {
     insta::assert_snapshot!(t.text);
 }
 
+/// The proofs on the prover thread (no `syncProofs`): after an edit, a
+/// sound pass publishes at once with what it carried over (here: the rule
+/// that shadowed `third` in the version before), then, typing having
+/// paused, an exact pass publishes `routec check`'s findings.
+#[test]
+fn the_prover_confirms_carried_proofs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lsp/prover");
+    let text = std::fs::read_to_string(dir.join("shadowed.route")).expect("the fixture exists");
+    let edited = text.replace("rule first when tier == pro", "rule first when tier == free");
+    let mut c = Client::start(&dir);
+    c.initialize_with(json!({ "debounceMs": 0 }));
+    let uri = c.uri("shadowed.route");
+    let by = |rule: &str| format!("rule `third` can never match: rule `{rule}` catches all its tickets first");
+    let shadowed_by = |rule: String| move |messages: &[String]| messages.iter().any(|m| m.starts_with(&rule));
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "route", "version": 1, "text": text } }),
+    );
+    c.diagnostics_until(&uri, 1, shadowed_by(by("first")));
+    let change = |c: &mut Client, version: i64, text: &str| {
+        c.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        )
+    };
+    change(&mut c, 2, &edited);
+    c.diagnostics_until(&uri, 2, shadowed_by(by("second")));
+    // Back to the first text: `second` still covers `third`, and nothing
+    // about it changed, so the sound pass names it; the exact pass then
+    // names `first`, as `routec check` does.
+    change(&mut c, 3, &text);
+    let (_, before) = c.diagnostics_until(&uri, 3, shadowed_by(by("first")));
+    assert!(
+        before.iter().any(|messages| messages.iter().any(|m| m.starts_with(&by("second")))),
+        "the sound pass published before the exact one: {before:?}"
+    );
+    assert!(c.finish().success());
+}
+
 #[test]
 fn the_server_survives_garbage() {
     let mut c = Client::start(&workspace());

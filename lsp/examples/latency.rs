@@ -190,11 +190,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     println!("policy: {lines} lines, {} bytes, {findings} findings", policy.len());
     println!("in process, once: names and types {:.2} ms, proofs {:.2} ms", ms(check_time), ms(proof_time));
-    println!(
-        "didChange -> diagnostics (names, types):  {}  (debounce {} ms included)",
-        summary(&mut change_times),
-        debounce_ms
-    );
+    println!("didChange -> diagnostics (names, types):  {}  (debounce {} ms)", summary(&mut change_times), debounce_ms);
     println!("didChange -> diagnostics with proofs:     {}", summary(&mut proof_times));
     println!("  same, edit of a rule's destination:     {}", summary(&mut destination_times));
     println!("  same, edit of a condition (rule 701):   {}", summary(&mut condition_times));

@@ -32,8 +32,11 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 /// How long after the last change diagnostics are computed, unless the
-/// client sets `initializationOptions.debounceMs`.
-pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(10);
+/// client sets `initializationOptions.debounceMs`. None: the main loop
+/// applies every change already received before it re-checks, so a burst
+/// of changes (a multi-cursor edit, a paste) is checked once anyway, and
+/// typing is never slower than the analysis itself.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::ZERO;
 
 /// How a server runs.
 pub struct Options {

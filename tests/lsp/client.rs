@@ -137,6 +137,30 @@ impl Client {
         }
     }
 
+    /// The next publication of diagnostics for `uri` at `version` whose
+    /// messages `accept` takes; the messages of each one before it.
+    pub fn diagnostics_until(
+        &mut self,
+        uri: &str,
+        version: i64,
+        accept: impl Fn(&[String]) -> bool,
+    ) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut before = Vec::new();
+        loop {
+            let list = self.diagnostics(uri, version);
+            let messages: Vec<String> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| d["message"].as_str().unwrap_or_default().to_string())
+                .collect();
+            if accept(&messages) {
+                return (messages, before);
+            }
+            before.push(messages);
+        }
+    }
+
     /// `file://` URI of a file of the workspace.
     pub fn uri(&self, name: &str) -> String {
         format!("file://{}", self.root.join(name).display())
@@ -144,6 +168,11 @@ impl Client {
 
     /// Initialize with the workspace folder; diagnostics come once per change.
     pub fn initialize(&mut self) -> Value {
+        self.initialize_with(json!({ "syncProofs": true, "debounceMs": 0 }))
+    }
+
+    /// Initialize with the workspace folder and these `initializationOptions`.
+    pub fn initialize_with(&mut self, options: Value) -> Value {
         let root = format!("file://{}", self.root.display());
         let answer = self.request(
             "initialize",
@@ -151,7 +180,7 @@ impl Client {
                 "processId": null,
                 "rootUri": root,
                 "capabilities": {},
-                "initializationOptions": { "syncProofs": true, "debounceMs": 0 },
+                "initializationOptions": options,
             }),
         );
         self.notify("initialized", json!({}));

@@ -31,7 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       fileEvents: vscode.workspace.createFileSystemWatcher("**/*.route"),
     },
     initializationOptions: {
-      debounceMs: config.get<number>("server.debounceMs", 10),
+      debounceMs: config.get<number>("server.debounceMs", 0),
     },
   };
   client = new LanguageClient("routec", "routec", serverOptions, clientOptions);
