@@ -10,8 +10,10 @@
 //! destination, and the gap's example ticket really gets none.
 //!
 //! Also: proofs computed with the cache an earlier version of the policy
-//! left (`ide::proofs_cached`, what the language server does after an edit)
-//! are exactly the proofs computed from scratch.
+//! left (`ide::proofs_cached`) are exactly the proofs computed from
+//! scratch; the language server's sound passes (answers carried over an
+//! edit) find the same things at the same places, and an exact pass after
+//! them, or after a pass that was stopped, gives exactly the fresh proofs.
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -401,8 +403,37 @@ fn check_sound(versions: &[String], confirm: &[bool]) -> Result<(), TestCaseErro
     Ok(())
 }
 
+/// A pass stopped after `searches` questions reports nothing, and the
+/// cache it leaves still gives exactly the fresh proofs next time.
+fn check_stopped(versions: &[String], searches: usize) -> Result<(), TestCaseError> {
+    let mut cache = ide::ProofCache::default();
+    for source in versions {
+        let mut db = SourceDb::new();
+        let root = db.add("prop.route", source.clone());
+        let analysis = ide::analyze_without_proofs(db, root, &NoImports);
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = asked.clone();
+        let stop: ide::Stop =
+            std::sync::Arc::new(move || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= searches);
+        let stopped = ide::proofs_with(&analysis, &mut cache, ide::Reuse::Sound, stop);
+        let fresh = ide::proofs(&analysis);
+        if asked.load(std::sync::atomic::Ordering::SeqCst) > searches {
+            prop_assert!(stopped.is_none(), "a stopped pass reported findings\n{}", source);
+        }
+        let never: ide::Stop = std::sync::Arc::new(|| false);
+        let exact = ide::proofs_with(&analysis, &mut cache, ide::Reuse::Exact, never);
+        prop_assert_eq!(exact, Some((fresh, ide::Ran::Exact)), "proofs after a stopped pass differ\n{}", source);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(Config { cases: 256, ..Config::default() })]
+
+    #[test]
+    fn stopped_passes_leave_a_usable_cache(versions in edited_policies(), searches in 0..12usize) {
+        check_stopped(&versions, searches)?;
+    }
 
     #[test]
     fn sound_proofs_find_what_fresh_proofs_find(

@@ -12,14 +12,15 @@
 //!    version that still holds after the edit is kept, so after most edits,
 //!    conditions included, it takes milliseconds. Its findings are all true,
 //!    but it may name other rules as the ones that shadow a rule than
-//!    `routec check` would, or keep a verdict where a fresh search gives up.
-//!    When the last proofs of the policy were slow ([`CHEAP`]), it waits
-//!    until no job has come for [`QUIET`], so a burst of typing does not
-//!    start long proofs that the next keystroke makes stale;
+//!    `routec check` would, or keep a verdict where a fresh search gives up;
 //! 2. once no job has come for [`QUIET`], an *exact* pass ([`Reuse::Exact`])
 //!    when the sound one carried anything over: its findings are those of
-//!    `routec check`, published again only where they differ. It stops as
-//!    soon as a new job is sent, and resumes after the next quiet spell.
+//!    `routec check`, published again only where they differ.
+//!
+//! Either pass stops as soon as new work is sent (the answers it found stay
+//! in the cache), so a long one (the first proofs of a large policy, or
+//! after its keyword sets changed) never delays the proofs of a newer
+//! version: the newest job of each policy runs next.
 //!
 //! A closed policy's cache is dropped ([`Work::Forget`]).
 
@@ -31,12 +32,10 @@ use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How long the jobs must stop coming before slow proofs start.
+/// How long the jobs must stop coming before an exact pass starts.
 pub(crate) const QUIET: Duration = Duration::from_millis(150);
-/// Proofs that took at most this long last time start without waiting.
-pub(crate) const CHEAP: Duration = Duration::from_millis(100);
 
 /// One analysis to complete: the root policy's name and its snapshot.
 pub(crate) type Job = (String, Arc<Snapshot>);
@@ -67,9 +66,6 @@ impl Prover {
 #[derive(Default)]
 struct Root {
     cache: ProofCache,
-    /// How long its last sound pass took (what the next one will cost);
-    /// `None` before the first.
-    last: Option<Duration>,
     /// A snapshot whose proofs came from a sound pass, awaiting the exact one.
     unconfirmed: Option<Arc<Snapshot>>,
 }
@@ -85,63 +81,72 @@ pub(crate) fn spawn(done: mpsc::Sender<Incoming>) -> io::Result<Prover> {
 
 fn run(receiver: &mpsc::Receiver<Work>, sent: &Arc<AtomicU64>, done: &mpsc::Sender<Incoming>) {
     let mut roots: BTreeMap<String, Root> = BTreeMap::new();
+    // The newest job of each root not yet proved.
+    let mut pending: BTreeMap<String, Arc<Snapshot>> = BTreeMap::new();
+    // Snapshots no longer needed, freed once the next proofs are out
+    // (freeing a large analysis takes milliseconds).
+    let mut retired: Vec<Arc<Snapshot>> = Vec::new();
     loop {
-        let unconfirmed = roots.values().any(|r| r.unconfirmed.is_some());
-        let first = match receiver.recv_timeout(if unconfirmed { QUIET } else { Duration::MAX }) {
-            Ok(work) => work,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if confirm(&mut roots, sent, done).is_err() {
-                    return;
+        if pending.is_empty() {
+            let unconfirmed = roots.values().any(|r| r.unconfirmed.is_some());
+            match receiver.recv_timeout(if unconfirmed { QUIET } else { Duration::MAX }) {
+                Ok(work) => take(work, &mut pending, &mut roots, &mut retired),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if confirm(&mut roots, sent, done).is_err() {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        // Keep only the newest job of each root: of the jobs queued now
-        // when the proofs are cheap, else once the jobs stop coming.
-        let mut newest: BTreeMap<String, Arc<Snapshot>> = BTreeMap::new();
-        let mut next = Ok(first);
-        loop {
-            match next {
-                Ok(Work::Prove((root, snap))) => {
-                    newest.insert(root, snap);
-                }
-                Ok(Work::Forget(root)) => {
-                    newest.remove(&root);
-                    roots.remove(&root);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
-            let cheap = newest.keys().all(|r| roots.get(r).and_then(|r| r.last).is_some_and(|t| t <= CHEAP));
-            next = if cheap {
-                receiver.try_recv().map_err(|e| match e {
-                    mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
-                    mpsc::TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
-                })
-            } else {
-                receiver.recv_timeout(QUIET)
-            };
         }
-        for (root, snap) in newest {
-            let state = roots.entry(root.clone()).or_default();
-            // Freed once the new proofs are out.
-            let retired = state.unconfirmed.take();
-            let started = Instant::now();
-            let never: Stop = Arc::new(|| false);
-            let (proofs, ran) = match prove(&snap, &mut state.cache, Reuse::Sound, never) {
-                Proved::Done(proofs, ran) => (proofs, ran),
-                Proved::Stopped | Proved::Panicked => (Vec::new(), Ran::Exact),
-            };
-            state.last = Some(started.elapsed());
-            snap.set_proofs(proofs);
-            if ran == Ran::Sound {
-                state.unconfirmed = Some(snap);
+        loop {
+            match receiver.try_recv() {
+                Ok(work) => take(work, &mut pending, &mut roots, &mut retired),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
             }
-            if done.send(Incoming::Proved { root }).is_err() {
-                return;
+        }
+        let Some((root, snap)) = pending.pop_first() else { continue };
+        let state = roots.entry(root.clone()).or_default();
+        let mark = sent.load(Ordering::SeqCst);
+        let counter = sent.clone();
+        let stop: Stop = Arc::new(move || counter.load(Ordering::SeqCst) != mark);
+        let (proofs, ran) = match prove(&snap, &mut state.cache, Reuse::Sound, stop) {
+            Proved::Done(proofs, ran) => (proofs, ran),
+            // New work came: take it in, then this job again unless a
+            // newer version replaced it.
+            Proved::Stopped => {
+                pending.entry(root).or_insert(snap);
+                continue;
             }
-            drop(retired);
+            Proved::Panicked => (Vec::new(), Ran::Exact),
+        };
+        retired.extend(std::mem::replace(&mut state.unconfirmed, (ran == Ran::Sound).then(|| snap.clone())));
+        snap.set_proofs(proofs);
+        if done.send(Incoming::Proved { root }).is_err() {
+            return;
+        }
+        retired.clear();
+    }
+}
+
+/// Take in one piece of work from the main loop.
+fn take(
+    work: Work,
+    pending: &mut BTreeMap<String, Arc<Snapshot>>,
+    roots: &mut BTreeMap<String, Root>,
+    retired: &mut Vec<Arc<Snapshot>>,
+) {
+    match work {
+        Work::Prove((root, snap)) => {
+            // A newer version makes the exact pass of an older one moot.
+            retired.extend(roots.get_mut(&root).and_then(|state| state.unconfirmed.take()));
+            retired.extend(pending.insert(root, snap));
+        }
+        Work::Forget(root) => {
+            retired.extend(pending.remove(&root));
+            retired.extend(roots.remove(&root).and_then(|state| state.unconfirmed));
         }
     }
 }
