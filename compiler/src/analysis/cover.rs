@@ -81,6 +81,15 @@ impl Signature {
         self.0.iter().find(|(v, mask)| atoms[*v as usize] && *mask == 0b10).map(|(v, _)| *v)
     }
 
+    /// False only if some ticket of the set `inner` is outside this one:
+    /// this set limits a variable to values `inner` is not limited to.
+    pub(crate) fn may_contain(&self, inner: &Signature) -> bool {
+        self.0.iter().all(|(v, mask)| match inner.0.binary_search_by_key(v, |(w, _)| *w) {
+            Ok(i) => inner.0[i].1 & !mask == 0,
+            Err(_) => false,
+        })
+    }
+
     /// False only if no ticket can be in both sets.
     pub(crate) fn may_meet(&self, other: &Signature) -> bool {
         let (mut i, mut j) = (0, 0);

@@ -416,7 +416,7 @@ impl Flow {
     /// that no edited branch takes is still a witness (it escaped every
     /// other branch before), and a cover by branches that were not edited
     /// is still a cover. Either may differ from what a fresh search finds.
-    fn carried(&self, x: Node, before: usize, extra: &[Node], carry: Carry) -> Option<Known> {
+    fn carried(&mut self, x: Node, before: usize, extra: &[Node], carry: Carry) -> Option<Known> {
         let old = self.old.as_ref()?;
         let (n, m, prefix, suffix) = (self.branches.len(), old.conds.len(), old.prefix, old.suffix);
         if before < n - suffix {
@@ -435,7 +435,10 @@ impl Flow {
             }
             Answer::Covered(culprits) => {
                 if culprits.iter().any(|j| (prefix..m - suffix).contains(j)) {
-                    return None;
+                    // The cover used an edited branch. Most shadowed rules
+                    // are shadowed by one broad rule: look for one first.
+                    let j = self.single_cover(x, before)?;
+                    return Some(Known { answer: Arc::new(Answer::Covered(vec![j])), exact: false });
                 }
                 // Still a cover; a fresh search might name an edited branch too.
                 // Extra sets (`usize::MAX`) are the same ones: they are in the key.
@@ -445,6 +448,23 @@ impl Flow {
             Answer::Unverified(_) | Answer::GaveUp => return None,
         };
         Some(Known { answer, exact: false })
+    }
+
+    /// The first branch before `before` that alone holds every ticket of
+    /// `x`, trying only those whose signature allows it.
+    fn single_cover(&mut self, x: Node, before: usize) -> Option<usize> {
+        let sig = Signature::of(&self.space.mdd, x);
+        for j in 0..before {
+            let branch = &self.branches[j];
+            if branch.cond == FALSE || !branch.sig.may_contain(&sig) {
+                continue;
+            }
+            let cond = branch.cond;
+            if self.space.mdd.and_not(x, cond).ok()? == FALSE {
+                return Some(j);
+            }
+        }
+        None
     }
 
     fn search_uncached(&mut self, policy: &Policy, x: Node, before: usize, extra: &[Node]) -> Answer {
