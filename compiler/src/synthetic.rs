@@ -152,28 +152,6 @@ pub fn saas_tickets(count: usize, line_bytes: usize) -> Vec<String> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tickets_are_json_of_the_asked_size() {
-        let tickets = super::saas_tickets(50, 1000);
-        assert_eq!(tickets.len(), 50);
-        for t in &tickets {
-            let v: serde_json::Value = serde_json::from_str(t).expect("valid JSON");
-            assert!(v["body"].as_str().is_some_and(|b| !b.is_empty()));
-            assert!((990..=1010).contains(&t.len()), "{} bytes", t.len());
-        }
-    }
-
-    #[test]
-    fn the_generated_policy_compiles() {
-        let mut db = crate::SourceDb::new();
-        let root = db.add("generated.route", super::policy(50));
-        let compiled = crate::compile_with(db, root, &crate::NoImports, crate::Proofs::Skip);
-        assert!(compiled.is_ok(), "{:?}", compiled.err().map(|a| a.diagnostics));
-    }
-}
-
 /// A policy of about `target` lines (what the language server's latency
 /// benchmark edits), in the shape of a large real one:
 /// a schema with enums, schedules, teams with fallbacks, keyword sets, a
@@ -256,4 +234,26 @@ pub fn editor_policy(target: usize) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tickets_are_json_of_the_asked_size() {
+        let tickets = super::saas_tickets(50, 1000);
+        assert_eq!(tickets.len(), 50);
+        for t in &tickets {
+            let v: serde_json::Value = serde_json::from_str(t).expect("valid JSON");
+            assert!(v["body"].as_str().is_some_and(|b| !b.is_empty()));
+            assert!((990..=1010).contains(&t.len()), "{} bytes", t.len());
+        }
+    }
+
+    #[test]
+    fn the_generated_policy_compiles() {
+        let mut db = crate::SourceDb::new();
+        let root = db.add("generated.route", super::policy(50));
+        let compiled = crate::compile_with(db, root, &crate::NoImports, crate::Proofs::Skip);
+        assert!(compiled.is_ok(), "{:?}", compiled.err().map(|a| a.diagnostics));
+    }
 }
