@@ -1,9 +1,11 @@
 //! Latency of the language server on a generated 5,000-line policy: time
 //! from `didChange` to the first `publishDiagnostics` for that version
 //! (syntax, names and types), to the second one (with the analysis proofs,
-//! computed on the server's prover thread), the first one again while the
-//! policy has an error (so no proofs run at all), and the round trip of
-//! `hover` and `completion`.
+//! computed on the server's prover thread: its sound pass), the first one
+//! again while the policy has an error (so no proofs run at all), and the
+//! round trip of `hover` and `completion`. A publication counts when it has
+//! arrived whole at the client; the example checks once that the second
+//! one carries every finding of the analysis.
 //!
 //! The edits: a tag string (no change to what the policy decides), a rule's
 //! destination, and a rule's condition (`intent == account` ↔ `intent ==
