@@ -2,7 +2,7 @@
 //! word boundaries, one pass per text field over the lower-cased text.
 //!
 //! Two searches find the same occurrences:
-//! - [`WordStarts`], used when every phrase is at least three bytes long and
+//! - `WordStarts`, used when every phrase is at least three bytes long and
 //!   begins with a word character (the usual case): a phrase that must start
 //!   on a word boundary can only begin where a word begins, so one pass looks
 //!   up the first three bytes of each word start in a small hash table and
