@@ -1,6 +1,6 @@
 //! End-to-end behaviour of the `routec` binary: exit codes, inputs, errors.
 
-use crate::harness::run;
+use crate::harness::{self, run};
 
 const POLICY: &str = "examples/saas-b2b/policy.route";
 
@@ -85,6 +85,32 @@ fn check_sarif_is_sarif_2_1_0() {
     let result = &doc["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "route::unknown-name");
     assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 16);
+}
+
+/// `routec check *.route` in a directory of a policy and its modules: each
+/// module is checked as part of the policy that imports it, once.
+#[test]
+fn modules_are_checked_through_the_policy_that_imports_them() {
+    let dir = "examples/it-helpdesk";
+    let files = ["policy.route", "security.route", "teams.route"].map(|f| format!("{dir}/{f}"));
+    let args: Vec<&str> =
+        ["check", "--no-color", "--format", "json"].into_iter().chain(files.iter().map(String::as_str)).collect();
+    let run = run(&args, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for module in ["security.route", "teams.route"] {
+        let note = format!("note: `{dir}/{module}` has no `policy` line: it is checked as part of `{dir}/policy.route`, which imports it (above)");
+        assert!(run.stderr.contains(&note), "{}", run.stderr);
+    }
+    // A mistake in a module fails the check of the module, located in it.
+    let run = run_json_check("tests/check/imports/module-error/teams.route");
+    assert_eq!(run.code, 1);
+    let finding: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+    assert_eq!(finding["code"], "route::unknown-name");
+    assert_eq!(finding["file"], "tests/check/imports/module-error/teams.route");
+}
+
+fn run_json_check(path: &str) -> harness::Run {
+    run(&["check", "--no-color", "--format", "json", path], None)
 }
 
 #[test]

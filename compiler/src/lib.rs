@@ -17,6 +17,7 @@ pub mod semantic;
 pub mod source;
 pub mod syntax;
 pub mod synthetic;
+pub mod workspace;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 pub use semantic::{hir, Loader, NoImports};

@@ -6,7 +6,7 @@
 //! by its URI; its imports cannot be resolved.
 
 use lsp_types::Uri;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 /// The name the compiler knows a document by.
@@ -36,27 +36,7 @@ pub(crate) fn name_to_uri(name: &str) -> Option<Uri> {
     Uri::from_str(&format!("file://{}", percent_encode(&path))).ok()
 }
 
-/// `importer`'s directory joined with `path`, normalised.
-pub(crate) fn resolve_import(importer: &str, path: &str) -> String {
-    let base = Path::new(importer).parent().unwrap_or(Path::new(""));
-    normalise(&base.join(path))
-}
-
-/// A stable name for a path: `a/./b/../c.route` → `a/c.route`.
-pub(crate) fn normalise(path: &Path) -> String {
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            other => parts.push(other.as_os_str()),
-        }
-    }
-    let joined: PathBuf = parts.iter().collect();
-    joined.display().to_string()
-}
+pub(crate) use routec_compiler::workspace::{normalise, resolve_import};
 
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();

@@ -222,7 +222,7 @@ impl World {
                     continue;
                 }
                 if let Ok(text) = std::fs::read_to_string(&path) {
-                    for import in imports(&text) {
+                    for import in routec_compiler::workspace::imports(&text) {
                         self.importers.entry(paths::resolve_import(&name, &import)).or_default().insert(name.clone());
                     }
                 }
@@ -513,17 +513,6 @@ fn too_large(doc: &Document) -> lsp::Diagnostic {
         ),
         ..lsp::Diagnostic::default()
     }
-}
-
-/// The paths of the `import "…"` lines of a text.
-fn imports(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            let rest = l.trim_start().strip_prefix("import")?;
-            let rest = rest.trim_start().strip_prefix('"')?;
-            rest.split_once('"').map(|(path, _)| path.to_string())
-        })
-        .collect()
 }
 
 fn fnv(text: &str) -> u64 {
