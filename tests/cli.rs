@@ -1,6 +1,6 @@
 //! End-to-end behaviour of the `routec` binary: exit codes, inputs, errors.
 
-use crate::harness::{self, run};
+use crate::harness::run;
 
 const POLICY: &str = "examples/saas-b2b/policy.route";
 
@@ -90,27 +90,30 @@ fn check_sarif_is_sarif_2_1_0() {
 /// `routec check *.route` in a directory of a policy and its modules: each
 /// module is checked as part of the policy that imports it, once.
 #[test]
-fn modules_are_checked_through_the_policy_that_imports_them() {
+fn modules_are_checked_and_tested_through_the_policy_that_imports_them() {
     let dir = "examples/it-helpdesk";
     let files = ["policy.route", "security.route", "teams.route"].map(|f| format!("{dir}/{f}"));
     let args: Vec<&str> =
         ["check", "--no-color", "--format", "json"].into_iter().chain(files.iter().map(String::as_str)).collect();
-    let run = run(&args, None);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let checked = run(&args, None);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
     for module in ["security.route", "teams.route"] {
-        let note = format!("note: `{dir}/{module}` has no `policy` line: it is checked as part of `{dir}/policy.route`, which imports it (above)");
-        assert!(run.stderr.contains(&note), "{}", run.stderr);
+        let note = format!(
+            "note: `{dir}/{module}` has no `policy` line: it is checked as part of `{dir}/policy.route`, which imports it (above)"
+        );
+        assert!(checked.stderr.contains(&note), "{}", checked.stderr);
     }
+    // `routec test` on a module runs the tests of its policy.
+    let tested = run(&["test", "--no-color", &files[2]], None);
+    assert_eq!(tested.code, 0, "{}", tested.stderr);
+    assert!(tested.stdout.contains(&format!("tests from {dir}/policy.route")), "{}", tested.stdout);
     // A mistake in a module fails the check of the module, located in it.
-    let run = run_json_check("tests/check/imports/module-error/teams.route");
-    assert_eq!(run.code, 1);
-    let finding: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("one JSON line");
+    let module = "tests/check/imports/module-error/teams.route";
+    let failed = run(&["check", "--no-color", "--format", "json", module], None);
+    assert_eq!(failed.code, 1);
+    let finding: serde_json::Value = serde_json::from_str(failed.stdout.trim()).expect("one JSON line");
     assert_eq!(finding["code"], "route::unknown-name");
-    assert_eq!(finding["file"], "tests/check/imports/module-error/teams.route");
-}
-
-fn run_json_check(path: &str) -> harness::Run {
-    run(&["check", "--no-color", "--format", "json", path], None)
+    assert_eq!(finding["file"], module);
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod eval;
 pub mod fmt;
 pub mod lsp;
+pub mod policies;
 pub mod route;
 pub mod test;
 pub mod train;

@@ -1,5 +1,6 @@
 //! `routec test`: run the `test` blocks of policies.
 
+use crate::commands::policies;
 use crate::render;
 use routec_runtime::{Policy, PolicyError};
 use std::path::PathBuf;
@@ -23,7 +24,25 @@ pub fn run(args: &TestArgs) -> ExitCode {
     let mut passed = 0;
     let mut failed = 0;
     let mut broken = false;
-    for path in &args.files {
+    let mut tested: Vec<PathBuf> = Vec::new();
+    for (file, target) in policies::resolve(&args.files) {
+        let target = match target {
+            Ok(target) => target,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", file.display());
+                broken = true;
+                continue;
+            }
+        };
+        let done = tested.contains(&target.policy);
+        if let Some(note) = target.note(done, "tested") {
+            eprintln!("{note}");
+        }
+        if done {
+            continue;
+        }
+        tested.push(target.policy.clone());
+        let path = &target.policy;
         let policy = match Policy::load(path).map(|p| p.with_engine(args.engine.into())) {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {

@@ -1,0 +1,75 @@
+//! The policies behind the files named on the command line, for `routec
+//! check` and `routec test`: a file with a `policy` line is one; a module
+//! (shared teams, schedules, keyword sets: no `policy` line) stands for the
+//! policy that imports it, found beside it or above it by
+//! `routec_compiler::workspace`, so `routec check policies/*.route` checks
+//! each policy once, its modules with it.
+
+use routec_compiler::workspace;
+use std::path::{Path, PathBuf};
+
+/// What to check or test for one file named on the command line.
+pub struct Target {
+    /// The file as named.
+    pub file: PathBuf,
+    /// The policy: as named on the command line when it was, else relative
+    /// to the working directory when under it.
+    pub policy: PathBuf,
+    /// The policy's text.
+    pub text: String,
+    /// A file without a `policy` line that no policy imports: taken as a
+    /// policy on its own (which fails, saying what is missing).
+    pub orphan: bool,
+}
+
+impl Target {
+    /// What to tell the user about a module; `done` if its policy was
+    /// already handled for an earlier file, `verb` says how ("checked").
+    pub fn note(&self, done: bool, verb: &str) -> Option<String> {
+        if self.orphan {
+            return Some(format!(
+                "note: `{}` has no `policy` line, and no policy in its directory or the {} above imports it",
+                self.file.display(),
+                workspace::ANCESTORS
+            ));
+        }
+        (self.policy != self.file).then(|| {
+            format!(
+                "note: `{}` has no `policy` line: it is {verb} as part of `{}`, which imports it ({})",
+                self.file.display(),
+                self.policy.display(),
+                if done { "above" } else { "below" }
+            )
+        })
+    }
+}
+
+/// Each file with its target, in order.
+pub fn resolve(files: &[PathBuf]) -> Vec<(PathBuf, std::io::Result<Target>)> {
+    let mut importers = workspace::Importers::default();
+    for file in files {
+        importers.scan(file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    }
+    let cwd = std::env::current_dir().ok();
+    let absolute = |path: &Path| match &cwd {
+        Some(cwd) if path.is_relative() => workspace::normalise(&cwd.join(path)),
+        _ => workspace::normalise(path),
+    };
+    let named: Vec<(String, &PathBuf)> = files.iter().map(|f| (absolute(f), f)).collect();
+    let target = |importers: &mut workspace::Importers, file: &PathBuf| -> std::io::Result<Target> {
+        let text = std::fs::read_to_string(file)?;
+        let own = |text, orphan| Target { file: file.clone(), policy: file.clone(), text, orphan };
+        if !workspace::is_module(&text) {
+            return Ok(own(text, false));
+        }
+        let Some(policy) = importers.policy_of(file) else { return Ok(own(text, true)) };
+        let key = workspace::normalise(&policy);
+        let shown = match named.iter().find(|(name, _)| *name == key) {
+            Some((_, named)) => (*named).clone(),
+            None => cwd.as_deref().and_then(|c| policy.strip_prefix(c).ok()).map_or(policy.clone(), Path::to_path_buf),
+        };
+        let text = std::fs::read_to_string(&policy)?;
+        Ok(Target { file: file.clone(), policy: shown, text, orphan: false })
+    };
+    files.iter().map(|file| (file.clone(), target(&mut importers, file))).collect()
+}
