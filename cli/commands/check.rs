@@ -34,26 +34,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let color = !args.no_color && crate::stderr_is_terminal();
     let mut errors = 0;
     let mut warnings = 0;
-    let mut io_failed = false;
     let mut analyses = Vec::new();
-    let mut checked: Vec<PathBuf> = Vec::new();
-    for (path, target) in policies::resolve(&args.files) {
-        let target = match target {
-            Ok(target) => target,
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
-                io_failed = true;
-                continue;
-            }
-        };
-        let done = checked.contains(&target.policy);
-        if let Some(note) = target.note(done, "checked") {
-            eprintln!("{note}");
-        }
-        if done {
-            continue;
-        }
-        checked.push(target.policy.clone());
+    let (targets, io_failed) = policies::distinct(&args.files, "checked");
+    for target in targets {
         let mut db = SourceDb::new();
         let id = db.add(target.policy.display().to_string(), target.text);
         let analysis = analyze(db, id, &FsLoader);

@@ -44,8 +44,35 @@ impl Target {
     }
 }
 
+/// The policies to handle for `files`, each once, in order. Says on
+/// standard error which module stands for which policy (`verb`: how it is
+/// handled, "checked") and which file cannot be read; the flag is set if one
+/// cannot.
+pub fn distinct(files: &[PathBuf], verb: &str) -> (Vec<Target>, bool) {
+    let mut targets: Vec<Target> = Vec::new();
+    let mut unreadable = false;
+    for (file, target) in resolve(files) {
+        match target {
+            Ok(target) => {
+                let done = targets.iter().any(|t| t.policy == target.policy);
+                if let Some(note) = target.note(done, verb) {
+                    eprintln!("{note}");
+                }
+                if !done {
+                    targets.push(target);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", file.display());
+                unreadable = true;
+            }
+        }
+    }
+    (targets, unreadable)
+}
+
 /// Each file with its target, in order.
-pub fn resolve(files: &[PathBuf]) -> Vec<(PathBuf, std::io::Result<Target>)> {
+fn resolve(files: &[PathBuf]) -> Vec<(PathBuf, std::io::Result<Target>)> {
     let mut importers = workspace::Importers::default();
     for file in files {
         importers.scan(file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));

@@ -24,24 +24,9 @@ pub fn run(args: &TestArgs) -> ExitCode {
     let mut passed = 0;
     let mut failed = 0;
     let mut broken = false;
-    let mut tested: Vec<PathBuf> = Vec::new();
-    for (file, target) in policies::resolve(&args.files) {
-        let target = match target {
-            Ok(target) => target,
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", file.display());
-                broken = true;
-                continue;
-            }
-        };
-        let done = tested.contains(&target.policy);
-        if let Some(note) = target.note(done, "tested") {
-            eprintln!("{note}");
-        }
-        if done {
-            continue;
-        }
-        tested.push(target.policy.clone());
+    let (targets, unreadable) = policies::distinct(&args.files, "tested");
+    broken |= unreadable;
+    for target in targets {
         let path = &target.policy;
         let policy = match Policy::load(path).map(|p| p.with_engine(args.engine.into())) {
             Ok(Ok(p)) => p,
