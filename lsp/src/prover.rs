@@ -50,7 +50,7 @@ pub(crate) enum Work {
 /// The main loop's end of the prover.
 pub(crate) struct Prover {
     work: mpsc::Sender<Work>,
-    /// Work sent so far: an exact pass stops when it changes.
+    /// Work sent so far: a running pass stops when it changes.
     sent: Arc<AtomicU64>,
 }
 
