@@ -28,7 +28,7 @@ impl Target {
     pub fn note(&self, done: bool, verb: &str) -> Option<String> {
         if self.orphan {
             return Some(format!(
-                "note: `{}` has no `policy` line, and no policy in its directory or the {} above imports it",
+                "note: `{}` has no `policy` line, and no policy imports it (looked in its directory, the {} above, and its git repository if any)",
                 self.file.display(),
                 workspace::ANCESTORS
             ));

@@ -55,6 +55,10 @@ pub fn is_module(text: &str) -> bool {
 
 /// How many directories above a module are searched for its importers.
 pub const ANCESTORS: usize = 2;
+/// How deep below a repository's top directory its importers are looked for.
+pub const TREE_DEPTH: usize = 8;
+/// At most this many directories are read when looking for importers.
+pub const TREE_DIRS: usize = 2_000;
 
 /// Which `.route` files import which, for the files of some directories.
 /// Files are known by their absolute, normalised path.
@@ -86,11 +90,40 @@ impl Importers {
         }
     }
 
+    /// Read the `.route` files under `dir`, [`TREE_DEPTH`] levels down at
+    /// most, skipping hidden directories, `target` and `node_modules`, until
+    /// [`TREE_DIRS`] directories have been read.
+    pub fn scan_tree(&mut self, dir: &Path) {
+        let mut stack = vec![(absolute(dir), TREE_DEPTH)];
+        while let Some((dir, depth)) = stack.pop() {
+            if self.scanned.len() >= TREE_DIRS {
+                return;
+            }
+            self.scan(&dir);
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let mut subdirs: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or(".");
+                    !(name.starts_with('.') || name == "target" || name == "node_modules")
+                })
+                .collect();
+            subdirs.sort();
+            if depth > 0 {
+                stack.extend(subdirs.into_iter().rev().map(|d| (d, depth - 1)));
+            }
+        }
+    }
+
     /// The policy the file on disk at `path` is checked as part of: the
     /// file itself if it has a `policy` line, else, following importers,
     /// the first file with one. Importers are looked for in the
-    /// directories scanned so far and in the directory of each file on the
-    /// way and the [`ANCESTORS`] above it. `None` if there is none.
+    /// directories scanned so far, in the directory of each file on the
+    /// way and the [`ANCESTORS`] above it, and, when the file is in a git
+    /// repository, in the whole repository (see [`Importers::scan_tree`]).
+    /// `None` if there is none.
     pub fn policy_of(&mut self, path: &Path) -> Option<PathBuf> {
         let mut current = normalise(&absolute(path));
         let mut seen = BTreeSet::new();
@@ -98,6 +131,11 @@ impl Importers {
             let dirs = Path::new(&current).ancestors().skip(1).take(ANCESTORS + 1);
             for dir in dirs.map(Path::to_path_buf).collect::<Vec<_>>() {
                 self.scan(&dir);
+            }
+            if !self.by_file.contains_key(&current) {
+                if let Some(repository) = Path::new(&current).ancestors().find(|d| d.join(".git").exists()) {
+                    self.scan_tree(repository);
+                }
             }
             let text = std::fs::read_to_string(&current).ok()?;
             if !is_module(&text) {
@@ -152,5 +190,20 @@ mod tests {
         assert_eq!(importers.policy_of(&dir.join("main.route")), Some(main));
         assert_eq!(importers.policy_of(&shared.join("alone.route")), None);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn in_a_repository_the_importer_may_be_anywhere() {
+        let repo = std::env::temp_dir().join(format!("routec-repository-{}", std::process::id()));
+        let (policies, shared) = (repo.join("policies/support"), repo.join("shared"));
+        for dir in [&policies, &shared, &repo.join(".git")] {
+            std::fs::create_dir_all(dir).expect("temp dir");
+        }
+        std::fs::write(policies.join("main.route"), "policy \"p\" version 1\nimport \"../../shared/teams.route\"\n")
+            .expect("temp file");
+        std::fs::write(shared.join("teams.route"), "team a\n").expect("temp file");
+        let found = Importers::default().policy_of(&shared.join("teams.route"));
+        assert_eq!(found, Some(policies.join("main.route")));
+        let _ = std::fs::remove_dir_all(&repo);
     }
 }
