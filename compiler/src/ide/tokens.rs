@@ -69,6 +69,8 @@ pub struct SemanticToken {
     pub declaration: bool,
 }
 
+/// Words of the language coloured as keywords, besides the reserved words
+/// (`syntax::RESERVED_WORDS`).
 const KEYWORDS: &[&str] = &[
     "policy",
     "version",
@@ -127,17 +129,6 @@ const KEYWORDS: &[&str] = &[
     "expect",
     "escalated",
     "fallback",
-    "and",
-    "or",
-    "not",
-    "in",
-    "has",
-    "matches",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "true",
-    "false",
 ];
 const TYPES: &[&str] = &["text", "string", "int", "number", "bool", "time", "duration"];
 const SIGNALS: &[&str] = &["sentiment", "confidence", "language"];
@@ -147,7 +138,12 @@ const OPERATORS: &[&str] = &["->", "==", "!=", "<", "<=", ">", ">=", "=", "|", "
 /// test that keeps this list in step with the grammar).
 #[cfg(test)]
 pub(super) fn semantic_tokens_of_keyword(word: &str) -> bool {
-    KEYWORDS.contains(&word)
+    is_keyword(word)
+}
+
+/// A word of the language: one of [`KEYWORDS`] or a reserved word.
+fn is_keyword(word: &str) -> bool {
+    KEYWORDS.contains(&word) || crate::syntax::RESERVED_WORDS.contains(&word)
 }
 
 fn def_token(kind: DefKind) -> Option<TokenKind> {
@@ -230,7 +226,7 @@ fn word_kind(names: &Names, text: &str, toks: &[Token], i: usize) -> Option<(Tok
     let next = toks.get(i + 1).map(|n| &text[n.start..n.end]);
     let known = match names {
         Names::Spans(spans) => spans.get(&t.start).copied(),
-        Names::Words(words) if !KEYWORDS.contains(&word) => words.get(word).map(|k| (*k, false)),
+        Names::Words(words) if !is_keyword(word) => words.get(word).map(|k| (*k, false)),
         Names::Words(_) => None,
     };
     if let Some(k) = known {
@@ -244,7 +240,7 @@ fn word_kind(names: &Names, text: &str, toks: &[Token], i: usize) -> Option<(Tok
         "text" if next == Some("has") => (TokenKind::Signal, false),
         w if TYPES.contains(&w) && matches!(prev, Some(":" | "[")) => (TokenKind::Type, false),
         w if SIGNALS.contains(&w) => (TokenKind::Signal, false),
-        w if KEYWORDS.contains(&w) => (TokenKind::Keyword, false),
+        w if is_keyword(w) => (TokenKind::Keyword, false),
         _ => return None,
     })
 }
