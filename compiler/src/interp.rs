@@ -32,13 +32,26 @@ pub fn decide(program: &Program, block: &[f64]) -> Result<RawOutcome, SignalBloc
             break;
         }
     }
-    let branch = program
-        .branches
-        .iter()
-        .position(|b| eval(&b.cond, block, priority))
-        .map(|i| i as u32)
-        .unwrap_or(RawOutcome::NONE);
-    Ok(RawOutcome { priority, priority_rule, branch })
+    // One pass: the first match is `branch`; after a shadow match, go on to
+    // the first non-shadow match. Shadow branches after the first match cannot
+    // change either answer, so they are not evaluated.
+    let mut branch = RawOutcome::NONE;
+    let mut enforced_branch = RawOutcome::NONE;
+    for (i, b) in program.branches.iter().enumerate() {
+        if b.shadow && branch != RawOutcome::NONE {
+            continue;
+        }
+        if eval(&b.cond, block, priority) {
+            if branch == RawOutcome::NONE {
+                branch = i as u32;
+            }
+            if !b.shadow {
+                enforced_branch = i as u32;
+                break;
+            }
+        }
+    }
+    Ok(RawOutcome { priority, priority_rule, branch, enforced_branch })
 }
 
 fn value(v: Val, block: &[f64], priority: u32) -> f64 {

@@ -8,8 +8,13 @@
 //!   every construct, compiled by the real front end and lowered, over
 //!   blocks drawn from the constants the program compares against;
 //! - `example_policies_agree`: every policy under `examples/` over 100,000
-//!   generated blocks.
+//!   generated blocks;
+//! - shadow branches: focused cases for `RawOutcome::enforced_branch` (the
+//!   first match that is not a shadow branch) beside `branch` (the first
+//!   match), by hand-built programs and by `.route` source.
 //!
+//! Every outcome the engines agree on is also checked against the definition
+//! of `branch` and `enforced_branch`, branch by branch ([`spec_outcome`]).
 //! A mismatch shows the (shrunk) IR text form, the policy source and the block.
 
 use proptest::prelude::*;
@@ -30,10 +35,18 @@ fn check_agree(program: &Program, source: Option<&str>, blocks: &[Vec<f64>]) -> 
     for block in blocks {
         let want = interp::decide(program, block);
         let got = jit.decide(block);
-        if got != want {
+        let spec = want.as_ref().map(|w| spec_outcome(program, block, w.priority));
+        let disagreement = if got != want {
+            Some(format!("JIT and interpreter disagree\n  jit:    {got:?}\n  interp: {want:?}"))
+        } else if want.as_ref().ok().map(|w| (w.branch, w.enforced_branch)) != spec.ok() {
+            Some(format!("the engines break the definition of the branches\n  engines: {want:?}\n  spec:    {spec:?}"))
+        } else {
+            None
+        };
+        if let Some(disagreement) = disagreement {
             let source = source.map(|s| format!("--- policy ---\n{s}\n")).unwrap_or_default();
             return Err(TestCaseError::fail(format!(
-                "JIT and interpreter disagree\n  jit:    {got:?}\n  interp: {want:?}\n{source}--- program (IR) ---\n{program}--- block ---\n{}",
+                "{disagreement}\n{source}--- program (IR) ---\n{program}--- block ---\n{}",
                 show_block(block)
             )));
         }
@@ -42,6 +55,21 @@ fn check_agree(program: &Program, source: Option<&str>, blocks: &[Vec<f64>]) -> 
     let short = vec![0.0; program.slot_count() + 1];
     prop_assert_eq!(jit.decide(&short), interp::decide(program, &short));
     Ok(())
+}
+
+/// `(branch, enforced_branch)` by their definition, every branch evaluated:
+/// the first branch that holds, and the first that holds and is not shadow.
+fn spec_outcome(program: &Program, block: &[f64], priority: u32) -> (u32, u32) {
+    let holds: Vec<bool> = program.branches.iter().map(|b| interp::eval(&b.cond, block, priority)).collect();
+    let first = |enforced_only: bool| {
+        program
+            .branches
+            .iter()
+            .zip(&holds)
+            .position(|(b, &held)| held && !(enforced_only && b.shadow))
+            .map_or(ir::RawOutcome::NONE, |i| i as u32)
+    };
+    (first(false), first(true))
 }
 
 fn show_block(block: &[f64]) -> String {
@@ -101,7 +129,7 @@ fn slot_value() -> impl Strategy<Value = f64> {
 fn program_and_blocks() -> impl Strategy<Value = (Program, Vec<Vec<f64>>)> {
     (0u32..6).prop_flat_map(|slots| {
         let priority_rules = prop::collection::vec((0u32..4, rule_cond(slots)), 0..5);
-        let branches = prop::collection::vec(rule_cond(slots), 0..8);
+        let branches = prop::collection::vec((rule_cond(slots), prop::bool::weighted(0.3)), 0..8);
         let blocks = prop::collection::vec(prop::collection::vec(slot_value(), slots as usize), 1..16);
         (priority_rules, 0u32..4, branches, blocks).prop_map(
             move |(priority_rules, default_priority, branches, blocks)| {
@@ -115,7 +143,7 @@ fn program_and_blocks() -> impl Strategy<Value = (Program, Vec<Vec<f64>>)> {
                     branches: branches
                         .into_iter()
                         .enumerate()
-                        .map(|(i, cond)| Branch { stage: Stage::Rule, source: i as u32, cond })
+                        .map(|(i, (cond, shadow))| Branch { stage: Stage::Rule, source: i as u32, cond, shadow })
                         .collect(),
                 };
                 (program, blocks)
@@ -133,6 +161,14 @@ proptest! {
             return Ok(());
         }
         check_agree(&program, None, &blocks)?;
+        // Without shadow branches the enforced branch is the first match.
+        let mut enforced_only = program.clone();
+        enforced_only.branches.iter_mut().for_each(|b| b.shadow = false);
+        check_agree(&enforced_only, None, &blocks)?;
+        for block in &blocks {
+            let outcome = interp::decide(&enforced_only, block).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(outcome.enforced_branch, outcome.branch);
+        }
     }
 }
 
@@ -489,7 +525,7 @@ fn outcome() -> impl Strategy<Value = Outcome> {
         any::<usize>(),
         prop::option::weighted(0.3, any::<usize>()),
         prop::option::weighted(0.3, (any::<u8>(), any::<bool>())),
-        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.25),
     )
         .prop_map(|(dest, priority, rollout, shadow)| Outcome { dest, priority, rollout, shadow })
 }
@@ -811,17 +847,137 @@ fn example_policies_agree() {
                 state ^= state << 17;
                 *slot = pool[(state % pool.len() as u64) as usize];
             }
-            let want = interp::decide(&program, &block);
-            let got = jit.decide(&block);
-            assert_eq!(
-                got,
-                want,
-                "{}\n--- program (IR) ---\n{program}--- block ---\n{}",
-                policy.display(),
-                show_block(&block)
-            );
+            let want = interp::decide(&program, &block).unwrap();
+            let got = jit.decide(&block).unwrap();
+            let context = || {
+                format!("{}\n--- program (IR) ---\n{program}--- block ---\n{}", policy.display(), show_block(&block))
+            };
+            assert_eq!(got, want, "{}", context());
+            let spec = spec_outcome(&program, &block, want.priority);
+            assert_eq!((want.branch, want.enforced_branch), spec, "{}", context());
         }
         checked += 1;
     }
     assert!(checked >= 2, "expected the example policies under {}", examples.display());
+}
+
+// ------------------------------------------------------------ shadow branches
+
+const NONE: u32 = ir::RawOutcome::NONE;
+
+/// `slot 0 == 1`: the one test the hand-built programs use.
+fn slot0_is_one() -> Cond {
+    Cond::Cmp { lhs: Val::Slot(0), op: CompareOp::Eq, rhs: Val::Const(1.0) }
+}
+
+/// A one-slot program whose branches are `(condition, shadow)`.
+fn program_of(branches: Vec<(Cond, bool)>) -> Program {
+    Program {
+        slots: vec![SlotSource::Field(FieldId(0))],
+        priority_rules: Vec::new(),
+        default_priority: 0,
+        branches: branches
+            .into_iter()
+            .enumerate()
+            .map(|(i, (cond, shadow))| Branch { stage: Stage::Rule, source: i as u32, cond, shadow })
+            .collect(),
+    }
+}
+
+/// `(branch, enforced_branch)` for `block`, after checking that the JIT
+/// (where the host has one) returns the same whole outcome as the interpreter.
+fn decide_both(program: &Program, block: &[f64]) -> (u32, u32) {
+    let want = interp::decide(program, block).unwrap();
+    if jit::host_supported() {
+        let got = JitPolicy::compile(program).unwrap().decide(block).unwrap();
+        assert_eq!(got, want, "--- program (IR) ---\n{program}--- block ---\n{}", show_block(block));
+    }
+    (want.branch, want.enforced_branch)
+}
+
+#[test]
+fn a_shadow_match_first_leaves_the_enforced_branch_to_the_next_match() {
+    let program = program_of(vec![
+        (Cond::Const(false), false),
+        (slot0_is_one(), true),
+        (Cond::Const(false), false),
+        (slot0_is_one(), true),
+        (slot0_is_one(), false),
+        (Cond::Const(true), false),
+    ]);
+    assert_eq!(decide_both(&program, &[1.0]), (1, 4));
+    assert_eq!(decide_both(&program, &[0.0]), (5, 5));
+    assert_eq!(decide_both(&program, &[f64::NAN]), (5, 5));
+}
+
+#[test]
+fn a_non_shadow_first_match_is_both_branches() {
+    // The later shadow branch holds too, and changes nothing.
+    let program = program_of(vec![(slot0_is_one(), false), (Cond::Const(true), true), (Cond::Const(true), false)]);
+    assert_eq!(decide_both(&program, &[1.0]), (0, 0));
+    assert_eq!(decide_both(&program, &[0.0]), (1, 2));
+}
+
+#[test]
+fn only_shadow_matches_enforce_nothing() {
+    let program = program_of(vec![(slot0_is_one(), true), (Cond::Const(true), true), (slot0_is_one(), false)]);
+    assert_eq!(decide_both(&program, &[0.0]), (1, NONE));
+    assert_eq!(decide_both(&program, &[1.0]), (0, 2));
+    let all_shadow = program_of(vec![(slot0_is_one(), true), (slot0_is_one(), true)]);
+    assert_eq!(decide_both(&all_shadow, &[1.0]), (0, NONE));
+    assert_eq!(decide_both(&all_shadow, &[0.0]), (NONE, NONE));
+}
+
+#[test]
+fn without_shadow_branches_the_enforced_branch_is_the_first_match() {
+    let program = program_of(vec![(slot0_is_one(), false), (Cond::Const(false), false), (Cond::Const(true), false)]);
+    for (block, first) in [(1.0, 0), (0.0, 2), (f64::NAN, 2)] {
+        assert_eq!(decide_both(&program, &[block]), (first, first));
+    }
+    assert_eq!(decide_both(&program_of(Vec::new()), &[1.0]), (NONE, NONE));
+}
+
+/// A policy over one bool field, with the given `mode` and routing lines.
+fn shadow_policy(mode: &str, routing: &str) -> Program {
+    let source = format!(
+        "policy \"acme\" version 1\nmode {mode}\n\nticket {{\n  id: string\n  vip: bool\n}}\n\nteam billing\nteam tier2\nqueue triage\n\n{routing}"
+    );
+    lower_source("acme.route", &source, &NoImports).unwrap()
+}
+
+#[test]
+fn rule_level_shadow_outcomes_lower_to_shadow_branches() {
+    let program = shadow_policy(
+        "enforce",
+        "escalate e0 when vip -> tier2 shadow\nrule r0 when vip -> billing\notherwise -> triage shadow\n",
+    );
+    let flags: Vec<bool> = program.branches.iter().map(|b| b.shadow).collect();
+    assert_eq!(flags, [true, false, true]);
+    assert!(program.to_string().contains("b0 Escalation#0 shadow: "), "{program}");
+    assert_eq!(decide_both(&program, &[1.0]), (0, 1));
+    assert_eq!(decide_both(&program, &[0.0]), (2, NONE));
+}
+
+#[test]
+fn a_policy_in_shadow_mode_has_no_shadow_branches() {
+    // The whole decision is a shadow one (the runtime's business); nothing
+    // is skipped for enforcement.
+    let program = shadow_policy("shadow", "rule r0 when vip -> billing\notherwise -> triage\n");
+    assert!(program.branches.iter().all(|b| !b.shadow), "{program}");
+    assert_eq!(decide_both(&program, &[1.0]), (0, 0));
+    assert_eq!(decide_both(&program, &[0.0]), (1, 1));
+}
+
+#[test]
+fn a_shadow_rollout_tests_its_bucket_in_its_condition() {
+    let program = shadow_policy(
+        "enforce",
+        "rule trial when vip -> tier2 rollout 50% shadow\nrule r0 when vip -> billing\notherwise -> triage\n",
+    );
+    assert_eq!(program.slots, [SlotSource::Field(FieldId(1)), SlotSource::Bucket], "{program}");
+    // In the rollout: the shadow rule is the first match, the next rule is enforced.
+    assert_eq!(decide_both(&program, &[1.0, 10.0]), (0, 1));
+    // Outside it the shadow rule does not hold at all.
+    assert_eq!(decide_both(&program, &[1.0, 70.0]), (1, 1));
+    assert_eq!(decide_both(&program, &[0.0, 10.0]), (2, 2));
 }

@@ -312,6 +312,7 @@ impl Policy {
             priority: program.default_priority,
             priority_rule: RawOutcome::NONE,
             branch: RawOutcome::NONE,
+            enforced_branch: RawOutcome::NONE,
         })
     }
 

@@ -43,7 +43,8 @@ impl fmt::Display for Program {
         }
         writeln!(f, "branches:")?;
         for (i, b) in self.branches.iter().enumerate() {
-            writeln!(f, "  b{i} {:?}#{:x}: {}", b.stage, b.source, b.cond)?;
+            let shadow = if b.shadow { " shadow" } else { "" };
+            writeln!(f, "  b{i} {:?}#{:x}{shadow}: {}", b.stage, b.source, b.cond)?;
         }
         Ok(())
     }

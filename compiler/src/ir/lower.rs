@@ -78,7 +78,7 @@ impl Lowerer {
             let in_rollout = Cond::Cmp { lhs: Val::Slot(bucket), op: CompareOp::Lt, rhs: Val::Const(pct) };
             cond = Cond::And(vec![cond, in_rollout]);
         }
-        Branch { stage, source, cond }
+        Branch { stage, source, cond, shadow: outcome.shadow }
     }
 }
 

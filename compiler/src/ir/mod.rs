@@ -12,6 +12,17 @@
 //! priority (else the default); then the first branch whose condition holds
 //! decides (escalations, rules, matrix rows, `otherwise`, in that order).
 //! Conditions may read the computed priority ([`Val::Priority`]).
+//!
+//! **Shadow branches.** A branch whose outcome says `shadow` ([`Branch::shadow`])
+//! is decided and logged but not acted on. So one decision has two answers:
+//! [`RawOutcome::branch`], the first branch that holds (shadow or not), and
+//! [`RawOutcome::enforced_branch`], the first branch that holds and is not a
+//! shadow one, which is the decision with the shadow rules skipped. When the
+//! first match is not a shadow branch the two are equal. A policy in
+//! `mode shadow` as a whole is a different thing: its branches are not shadow
+//! branches (the runtime marks the whole decision as a shadow one, as
+//! before), so only rule-level `shadow` outcomes are skipped for enforcement.
+//! A `rollout N%` test is part of its branch's condition, shadow or not.
 
 mod display;
 mod lower;
@@ -69,6 +80,10 @@ pub struct Branch {
     /// (matrix, row) packed as `matrix << 16 | row`; 0 for `otherwise`.
     pub source: u32,
     pub cond: Cond,
+    /// The outcome is a rule-level `shadow` one: the branch counts for
+    /// [`RawOutcome::branch`] but is skipped for [`RawOutcome::enforced_branch`].
+    /// Never set by a policy-level `mode shadow`.
+    pub shadow: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -93,8 +108,14 @@ pub struct RawOutcome {
     pub priority: u32,
     /// Index of the priority rule that matched, or [`RawOutcome::NONE`] for the default.
     pub priority_rule: u32,
-    /// Index into `Program::branches`, or [`RawOutcome::NONE`] when no branch matched.
+    /// Index into `Program::branches` of the first branch that holds, shadow
+    /// or not, or [`RawOutcome::NONE`] when no branch matched.
     pub branch: u32,
+    /// Index of the first branch that holds and is not a shadow branch: the
+    /// decision with the shadow rules skipped, or [`RawOutcome::NONE`] when
+    /// only shadow branches (or none) matched. Equal to `branch` unless the
+    /// first match is a shadow branch.
+    pub enforced_branch: u32,
 }
 
 impl RawOutcome {

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! It reads `block[s]` only for `s < slot_count` (codegen turns any other
-//! slot into a NaN constant at compile time), writes the three `u32` fields
+//! slot into a NaN constant at compile time), writes the four `u32` fields
 //! of `*out` and nothing else, calls nothing, allocates nothing and cannot
 //! trap. [`LoadedCode::call`] checks `block.len() == slot_count` before every
 //! call, so the reads stay inside the slice the caller lent.
@@ -38,21 +38,25 @@ use cranelift_module::{FuncId, Module};
 use std::mem::offset_of;
 use std::sync::{Mutex, PoisonError};
 
-/// What the generated function writes: three `u32` in C layout.
+/// What the generated function writes: four `u32` in C layout, the fields
+/// of [`RawOutcome`] in its order.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct OutcomeAbi {
     priority: u32,
     priority_rule: u32,
     branch: u32,
+    enforced_branch: u32,
 }
 
 /// Byte offsets of the [`OutcomeAbi`] fields, for the stores codegen emits.
 pub(super) const OUT_PRIORITY: i32 = offset_of!(OutcomeAbi, priority) as i32;
 pub(super) const OUT_PRIORITY_RULE: i32 = offset_of!(OutcomeAbi, priority_rule) as i32;
 pub(super) const OUT_BRANCH: i32 = offset_of!(OutcomeAbi, branch) as i32;
+pub(super) const OUT_ENFORCED_BRANCH: i32 = offset_of!(OutcomeAbi, enforced_branch) as i32;
 
-const _: () = assert!(OUT_PRIORITY == 0 && OUT_PRIORITY_RULE == 4 && OUT_BRANCH == 8);
+const _: () = assert!(OUT_PRIORITY == 0 && OUT_PRIORITY_RULE == 4 && OUT_BRANCH == 8 && OUT_ENFORCED_BRANCH == 12);
+const _: () = assert!(std::mem::size_of::<OutcomeAbi>() == 16);
 const _: () = assert!(std::mem::size_of::<f64>() == SLOT_BYTES as usize);
 
 /// Size of one signal-block slot in bytes.
@@ -161,9 +165,14 @@ impl LoadedCode {
         // `block[s]` only for `s < slot_count` (codegen's invariant), and
         // `block` has exactly `slot_count` initialised, 8-byte aligned
         // `f64`s, checked above, borrowed immutably for the whole call. It
-        // writes only the three fields of `out`, a live, exclusive local.
+        // writes only the four fields of `out`, a live, exclusive local.
         // It does not unwind, so no panic crosses the `extern "C"` boundary.
         unsafe { (self.entry)(block.as_ptr(), &mut out) };
-        Ok(RawOutcome { priority: out.priority, priority_rule: out.priority_rule, branch: out.branch })
+        Ok(RawOutcome {
+            priority: out.priority,
+            priority_rule: out.priority_rule,
+            branch: out.branch,
+            enforced_branch: out.enforced_branch,
+        })
     }
 }

@@ -12,12 +12,22 @@
 //!             branch 0 ? ─yes─► jump exit(0)
 //!             branch 1 ? ─yes─► jump exit(1)   …
 //!             jump exit(NONE)
-//! exit(branch):
-//!             out.priority = level; out.priority_rule = rule; out.branch = branch; return
+//! exit(enforced):
+//!             out.priority = level; out.priority_rule = rule;
+//!             out.branch = enforced; out.enforced_branch = enforced; return
 //! ```
 //!
 //! Rules are tried in order and the first that holds wins, so there is one
 //! conditional branch per rule, predicted "no" until the rule that decides.
+//!
+//! A shadow branch ([`crate::ir::Branch::shadow`]) that holds does not end
+//! the search: its hit block records `first = umin(first, i)` (`first`
+//! starts as `NONE`, which is `u32::MAX`) and falls through to the next
+//! branch, and the exit stores `out.branch = umin(first, enforced)`. The
+//! first shadow branch's hit stores `i` directly. `first` is a Cranelift
+//! variable, so the SSA builder threads it through the chain as a block
+//! parameter. A program without shadow branches has no `first`: its code is
+//! the chain above, with one more store.
 //! *Within* a rule, a condition of up to `BRANCHLESS_LEAVES` comparisons
 //! is evaluated without branches: each comparison is an `fcmp` to 0/1, and
 //! `and`/`or` are `band`/`bor` of those bits. Engines have no side effects,
@@ -41,11 +51,11 @@
 //! **Architecture invariant** (relied on by the `unsafe` call in `abi.rs`):
 //! the only loads are `block[s]` with `s < slot_count`; a slot index out of
 //! range is folded to the NaN the interpreter reads for it. The only stores
-//! are the three fields of `out`. Nothing is called.
+//! are the four fields of `out`. Nothing is called.
 //!
 //! This module must not know how the code is loaded or run.
 
-use super::abi::{OUT_BRANCH, OUT_PRIORITY, OUT_PRIORITY_RULE, SLOT_BYTES};
+use super::abi::{OUT_BRANCH, OUT_ENFORCED_BRANCH, OUT_PRIORITY, OUT_PRIORITY_RULE, SLOT_BYTES};
 use super::JitError;
 use crate::ir::{compare, Cond, Program, RawOutcome, Val};
 use crate::syntax::ast::CompareOp;
@@ -136,25 +146,65 @@ pub(super) fn translate(
         let level_f64 = t.builder.ins().fcvt_from_uint(types::F64, level);
         t.priority = PriorityRead::Computed(level_f64);
     }
+    // Branches: a non-shadow branch that holds ends the search (it is the
+    // enforced branch); a shadow branch that holds is remembered in
+    // `first_shadow` and the search goes on. Only programs with shadow
+    // branches have the variable; the SSA builder threads it through the chain.
     let exit = t.builder.create_block();
-    let branch = t.builder.append_block_param(exit, types::I32);
+    let enforced = t.builder.append_block_param(exit, types::I32);
+    let first_shadow = if program.branches.iter().any(|b| b.shadow) {
+        let var = t.builder.declare_var(types::I32);
+        let none = t.u32_const(RawOutcome::NONE);
+        t.builder.def_var(var, none);
+        Some(var)
+    } else {
+        None
+    };
+    let mut after_shadow = false;
     for (i, b) in program.branches.iter().enumerate() {
         let hit = t.builder.create_block();
         let next = t.builder.create_block();
         t.branch_on(&b.cond, hit, next)?;
         t.builder.switch_to_block(hit);
         let branch_value = t.u32_const(index(i)?);
-        t.builder.ins().jump(exit, &[BlockArg::Value(branch_value)]);
+        match first_shadow.filter(|_| b.shadow) {
+            Some(var) => {
+                // `NONE` is `u32::MAX` and earlier branches have smaller
+                // indices, so `umin` keeps the first shadow match.
+                let first = if after_shadow {
+                    let earlier = t.builder.use_var(var);
+                    t.builder.ins().umin(earlier, branch_value)
+                } else {
+                    branch_value
+                };
+                t.builder.def_var(var, first);
+                t.builder.ins().jump(next, &[]);
+                after_shadow = true;
+            }
+            None => {
+                t.builder.ins().jump(exit, &[BlockArg::Value(branch_value)]);
+            }
+        }
         t.builder.switch_to_block(next);
     }
     let none = t.u32_const(RawOutcome::NONE);
     t.builder.ins().jump(exit, &[BlockArg::Value(none)]);
 
     t.builder.switch_to_block(exit);
+    // The first match is the first shadow match if there was one (it came
+    // before the enforced branch), else the enforced branch.
+    let branch = match first_shadow {
+        Some(var) => {
+            let first = t.builder.use_var(var);
+            t.builder.ins().umin(first, enforced)
+        }
+        None => enforced,
+    };
     let flags = MemFlagsData::trusted();
     t.builder.ins().store(flags, level, out_ptr, OUT_PRIORITY);
     t.builder.ins().store(flags, rule, out_ptr, OUT_PRIORITY_RULE);
     t.builder.ins().store(flags, branch, out_ptr, OUT_BRANCH);
+    t.builder.ins().store(flags, enforced, out_ptr, OUT_ENFORCED_BRANCH);
     t.builder.ins().return_(&[]);
 
     t.builder.seal_all_blocks();
