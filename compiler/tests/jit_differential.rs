@@ -887,9 +887,10 @@ fn program_of(branches: Vec<(Cond, bool)>) -> Program {
 /// `(branch, enforced_branch)` for `block`, after checking that the JIT
 /// (where the host has one) returns the same whole outcome as the interpreter.
 fn decide_both(program: &Program, block: &[f64]) -> (u32, u32) {
-    let want = interp::decide(program, block).unwrap();
+    let want = interp::decide(program, block).expect("the tests build blocks of the program's size");
     if jit::host_supported() {
-        let got = JitPolicy::compile(program).unwrap().decide(block).unwrap();
+        let jit = JitPolicy::compile(program).unwrap_or_else(|e| panic!("{e}\n--- program (IR) ---\n{program}"));
+        let got = jit.decide(block).expect("the tests build blocks of the program's size");
         assert_eq!(got, want, "--- program (IR) ---\n{program}--- block ---\n{}", show_block(block));
     }
     (want.branch, want.enforced_branch)
@@ -942,7 +943,7 @@ fn shadow_policy(mode: &str, routing: &str) -> Program {
     let source = format!(
         "policy \"acme\" version 1\nmode {mode}\n\nticket {{\n  id: string\n  vip: bool\n}}\n\nteam billing\nteam tier2\nqueue triage\n\n{routing}"
     );
-    lower_source("acme.route", &source, &NoImports).unwrap()
+    lower_source("acme.route", &source, &NoImports).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
