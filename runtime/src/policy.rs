@@ -224,3 +224,21 @@ impl Policy {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_policy_keeps_the_io_error() {
+        let missing = Path::new("no/such/dir/policy.route");
+        match Policy::load(missing) {
+            Err(PolicyError::Io { path, source }) => {
+                assert_eq!(path, missing);
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            Err(e) => panic!("expected an IO error, got {e}"),
+            Ok(_) => panic!("a missing file loaded"),
+        }
+    }
+}
