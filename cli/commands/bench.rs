@@ -4,7 +4,7 @@
 //! are medians over repeated runs on one thread, in wall time.
 
 use crate::commands::route::{load_policy_with, parse_context};
-use routec_runtime::ticket::FieldValue;
+use routec_runtime::advanced::{FieldValue, PolicyInternals, TicketInternals};
 use routec_runtime::{EngineKind, Policy, Proofs, Ticket};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -213,7 +213,7 @@ fn measure_decide(policy: &Policy, blocks: &[f64], stride: usize, runs: usize) -
 
 /// Read every byte a ticket holds, as parsing it would have.
 fn touch(t: &Ticket) -> u64 {
-    t.values
+    t.values()
         .iter()
         .map(|v| match v {
             FieldValue::Text(s) => s.bytes().fold(0u64, |a, b| a.wrapping_add(b as u64)),

@@ -88,7 +88,7 @@ pub fn run(args: &RouteArgs) -> ExitCode {
         }
     };
     for name in ctx.load.keys() {
-        if !policy.hir().destinations.iter().any(|d| &d.name == name) {
+        if !policy.destination_names().any(|d| d == name) {
             eprintln!("warning: `--load {name}=…`: the policy has no destination `{name}`");
         }
     }

@@ -52,15 +52,13 @@ pub fn run(args: &TestArgs) -> ExitCode {
         let outcomes = policy.run_tests();
         println!("running {} tests from {}", outcomes.len(), path.display());
         for o in &outcomes {
-            let file = policy.sources().file(o.span.file);
-            let lc = file.lines.line_col(o.span.start as usize);
             if o.passed {
                 passed += 1;
                 println!("test {} ... ok", o.name);
             } else {
                 failed += 1;
                 println!("test {} ... FAILED", o.name);
-                println!("  --> {}:{}:{}", file.name, lc.line + 1, lc.col_chars);
+                println!("  --> {}", o.location);
                 if let Some(err) = &o.error {
                     println!("  the test ticket is invalid: {err}");
                 } else {

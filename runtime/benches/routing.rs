@@ -9,6 +9,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use routec_compiler::synthetic;
+use routec_runtime::advanced::PolicyInternals;
 use routec_runtime::{Context, EngineKind, Policy, Proofs, Ticket};
 use std::hint::black_box;
 use std::path::Path;

@@ -10,7 +10,6 @@ use routec_compiler::hir;
 /// A schedule ready for evaluation.
 #[derive(Clone, Debug)]
 pub struct Hours {
-    pub name: String,
     always_open: bool,
     tz: TimeZone,
     weekly: [Vec<(u16, u16)>; 7],
@@ -18,10 +17,11 @@ pub struct Hours {
 }
 
 impl Hours {
+    /// Ready a schedule of the policy; an unknown time zone (the checker
+    /// reported it) counts as UTC.
     pub fn new(schedule: &hir::Schedule) -> Hours {
         let tz = schedule.timezone.as_deref().and_then(|name| TimeZone::get(name).ok()).unwrap_or(TimeZone::UTC);
         Hours {
-            name: schedule.name.clone(),
             always_open: schedule.always_open,
             tz,
             weekly: schedule.weekly.clone(),
@@ -29,6 +29,7 @@ impl Hours {
         }
     }
 
+    /// Whether the destination is open at `now`.
     pub fn is_open(&self, now: Timestamp) -> bool {
         if self.always_open {
             return true;

@@ -1,8 +1,8 @@
 //! Running a policy's `test` blocks: build the ticket, route it at the
 //! test's time and load, compare with the expectation.
 
+use crate::decision::{location, Decision, Mode};
 use crate::{Context, Policy, Ticket};
-use routec_compiler::Span;
 
 /// Default time for tests without `at`: a Wednesday, 10:00 in New York and
 /// 16:00 in Berlin, so business-hours teams on either side are open.
@@ -11,14 +11,18 @@ pub const DEFAULT_TEST_TIME: &str = "2026-01-07T15:00:00Z";
 /// The result of one `test` block.
 #[derive(Clone, Debug)]
 pub struct TestOutcome {
+    /// The test's name.
     pub name: String,
-    pub span: Span,
+    /// `file:line:column` of the `test` block.
+    pub location: String,
+    /// Whether the decision met every expectation of the test.
     pub passed: bool,
     /// What was expected, in the policy's words.
     pub expected: String,
     /// What happened, in the same words.
     pub actual: String,
-    pub decision: Option<crate::Decision>,
+    /// The decision, when the test ticket was valid.
+    pub decision: Option<Decision>,
     /// Set when the test ticket itself was invalid.
     pub error: Option<String>,
 }
@@ -26,7 +30,7 @@ pub struct TestOutcome {
 impl Policy {
     /// Run every `test` block of the policy, in order.
     pub fn run_tests(&self) -> Vec<TestOutcome> {
-        let hir = self.hir();
+        let hir = &self.compiled.hir;
         let default_now: jiff::Timestamp = DEFAULT_TEST_TIME.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         hir.tests
             .iter()
@@ -60,7 +64,7 @@ impl Policy {
                     Err(e) => {
                         return TestOutcome {
                             name: t.name.clone(),
-                            span: t.span,
+                            location: location(&self.compiled.db, t.span),
                             passed: false,
                             expected: expected.unwrap_or_default(),
                             actual: String::new(),
@@ -94,7 +98,7 @@ impl Policy {
                             }
                         }
                     }
-                    let shadow = decision.mode == routec_compiler::syntax::ast::Mode::Shadow;
+                    let shadow = decision.mode == Mode::Shadow;
                     if e.shadow || shadow {
                         if shadow {
                             actual.push_str(" shadow");
@@ -113,7 +117,7 @@ impl Policy {
                 }
                 TestOutcome {
                     name: t.name.clone(),
-                    span: t.span,
+                    location: location(&self.compiled.db, t.span),
                     passed,
                     expected: expected.unwrap_or_default(),
                     actual,

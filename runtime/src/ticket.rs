@@ -8,32 +8,39 @@ use serde_json::Value;
 /// One field's value after validation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FieldValue {
+    /// An optional field the ticket does not have (or has as `null`).
     Absent,
     /// Numbers, ints, bools (0/1), enum indices, durations (s), times (epoch s).
     Number(f64),
+    /// A `text` or `string` field.
     Text(String),
+    /// A list, its items as text.
     List(Vec<String>),
 }
 
 /// Signal values the ticket brings itself (`"signals": {...}`), overriding the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GivenSignals {
+    /// The intent, as an index into the classifier's labels.
     pub intent: Option<u32>,
+    /// The intent's confidence in [0, 1].
     pub confidence: Option<f64>,
+    /// Sentiment in [-1, 1].
     pub sentiment: Option<f64>,
+    /// The language, as an index into the policy's language enum.
     pub language: Option<u32>,
 }
 
-/// A validated ticket.
+/// A ticket validated against one policy's schema; route it with that policy.
 #[derive(Clone, Debug)]
 pub struct Ticket {
     /// The `id` field as text, when the schema has one.
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Indexed like `hir::Policy::fields`.
-    pub values: Vec<FieldValue>,
-    pub signals: GivenSignals,
+    pub(crate) values: Vec<FieldValue>,
+    pub(crate) signals: GivenSignals,
     /// The JSON as received, for classifier features and handoffs.
-    pub json: Value,
+    pub(crate) json: Value,
 }
 
 /// Why a ticket was rejected.
@@ -42,7 +49,9 @@ pub struct Ticket {
 pub struct TicketError {
     /// Dotted field path (`customer.tier`), empty for the whole ticket.
     pub path: String,
+    /// What the schema expects there, in a user's words.
     pub expected: String,
+    /// What the ticket has there instead.
     pub found: String,
 }
 
@@ -83,8 +92,18 @@ fn lookup<'v>(json: &'v Value, path: &str) -> Result<Option<&'v Value>, TicketEr
 }
 
 impl Ticket {
+    /// The ticket's `id` field as text, when the schema has one.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The JSON as received.
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+
     /// Parse one JSON text.
-    pub fn from_json_str(policy: &Policy, text: &str) -> Result<Ticket, TicketError> {
+    pub(crate) fn from_json_str(policy: &Policy, text: &str) -> Result<Ticket, TicketError> {
         let json: Value = serde_json::from_str(text).map_err(|e| TicketError {
             path: String::new(),
             expected: "a JSON object".into(),
@@ -94,7 +113,7 @@ impl Ticket {
     }
 
     /// Validate a JSON value against the policy's schema.
-    pub fn from_json(policy: &Policy, json: Value) -> Result<Ticket, TicketError> {
+    pub(crate) fn from_json(policy: &Policy, json: Value) -> Result<Ticket, TicketError> {
         if !json.is_object() {
             return Err(TicketError {
                 path: String::new(),
@@ -208,7 +227,7 @@ fn convert(policy: &Policy, ty: &Ty, v: &Value) -> Option<FieldValue> {
 }
 
 /// What a field expects, in a user's words.
-pub fn describe_ty(policy: &Policy, ty: &Ty) -> String {
+fn describe_ty(policy: &Policy, ty: &Ty) -> String {
     match ty {
         Ty::Text | Ty::String => "a string".into(),
         Ty::Int => "a whole number".into(),

@@ -86,6 +86,14 @@ pub struct Branch {
     pub shadow: bool,
 }
 
+impl Branch {
+    /// For a matrix row, the `(matrix, row)` indices `source` packs; `None`
+    /// for every other stage.
+    pub fn matrix_row(&self) -> Option<(usize, usize)> {
+        (self.stage == Stage::Matrix).then_some(((self.source >> 16) as usize, (self.source & 0xffff) as usize))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PriorityBranch {
     pub level: u32,

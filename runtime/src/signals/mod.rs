@@ -3,7 +3,7 @@
 //! engines only compare the numbers this module writes. The slot layout is
 //! `ir::Program::slots`, documented in `routec_compiler::ir`.
 
-pub mod keywords;
+mod keywords;
 
 use crate::ticket::{FieldValue, Ticket};
 use keywords::KeywordMatcher;
@@ -14,11 +14,15 @@ use routec_compiler::syntax::ast::StringOp;
 /// What the classifier and built-in detectors said about a ticket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Signals {
+    /// The intent, as an index into the classifier's labels.
     pub intent: Option<u32>,
+    /// The intent's probability (1 when the ticket gave an intent without one).
     pub confidence: Option<f64>,
     /// Other likely intents with their probabilities, best first.
     pub alternatives: Vec<(u32, f64)>,
+    /// Sentiment in [-1, 1].
     pub sentiment: f64,
+    /// The language, as an index into the policy's language enum.
     pub language: u32,
     /// Where intent and confidence came from: `model`, `ticket` or `none`.
     pub source: &'static str,
@@ -97,6 +101,7 @@ impl Extractor {
         Extractor { keywords: KeywordMatcher::new(&sets), regexes, scanned, keyword_slots, model }
     }
 
+    /// Whether a classifier model was given.
     pub fn has_model(&self) -> bool {
         self.model.is_some()
     }
