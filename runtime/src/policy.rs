@@ -242,4 +242,32 @@ mod tests {
             Ok(_) => panic!("a missing file loaded"),
         }
     }
+
+    const SMALL: &str = "policy \"small\" version 2\nticket { id: string  subject: text }\n\
+                         team billing\nqueue general\n\
+                         rule invoices when subject has [\"invoice\"] -> billing\notherwise -> general\n";
+
+    #[test]
+    fn destination_names_are_the_declared_ones_in_order() {
+        let policy = Policy::compile("small.route", SMALL).expect("the policy compiles");
+        assert_eq!(policy.destination_names().collect::<Vec<_>>(), ["billing", "general"]);
+        assert_eq!(policy.name(), "small");
+    }
+
+    #[test]
+    fn a_ticket_from_a_parsed_value_routes_like_one_from_text() {
+        let policy = Policy::compile("small.route", SMALL).expect("the policy compiles");
+        let text = r#"{"id": "T-7", "subject": "Invoice missing"}"#;
+        let from_text = policy.ticket(text).expect("a valid ticket");
+        let value: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
+        let from_value = policy.ticket_from_value(value).expect("a valid ticket");
+        assert_eq!(from_value.id(), Some("T-7"));
+        let ctx = Context::at(jiff::Timestamp::UNIX_EPOCH);
+        let decision = policy.route(&from_value, &ctx);
+        assert_eq!(decision, policy.route(&from_text, &ctx));
+        assert_eq!(decision.destination.map(|d| d.name), Some("billing".to_string()));
+        assert_eq!(decision.policy.hash, policy.hash());
+        let rejected = policy.ticket_from_value(serde_json::json!({"id": "T-8"})).expect_err("no subject");
+        assert_eq!(rejected.path, "subject");
+    }
 }
