@@ -7,6 +7,7 @@
 
 use crate::exit::CliError;
 use routec_compiler::workspace;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What to check or test for one file named on the command line.
@@ -56,7 +57,8 @@ pub fn distinct(files: &[PathBuf], verb: &str, mut unreadable: impl FnMut(CliErr
             Ok(target) => {
                 let done = targets.iter().any(|t| t.policy == target.policy);
                 if let Some(note) = target.note(done, verb) {
-                    eprintln!("{note}");
+                    // A closed standard error must not panic here: the note is lost, nothing else.
+                    let _ = writeln!(std::io::stderr(), "{note}");
                 }
                 if !done {
                     targets.push(target);

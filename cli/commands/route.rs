@@ -124,10 +124,9 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
         if args.explain {
             write!(out, "{}", decision.explain())?;
         } else {
-            match serde_json::to_string(&decision) {
-                Ok(json) => writeln!(out, "{json}")?,
-                Err(e) => writeln!(out, "{{\"error\": \"{e}\"}}")?,
-            }
+            let json = serde_json::to_string(&decision)
+                .map_err(|e| CliError::Internal(format!("a decision cannot be written as JSON: {e}")))?;
+            writeln!(out, "{json}")?;
         }
     }
     out.flush()?;
