@@ -317,6 +317,26 @@ mod tests {
     }
 
     #[test]
+    fn each_error_ends_with_the_code_the_readme_gives_it() {
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let cases = [
+            (CliError::Usage("`--now x`".into()), ExitCode::Usage),
+            (CliError::write("out.model", io()), ExitCode::Io),
+            (CliError::Stream { stream: Stream::Input, source: io() }, ExitCode::Io),
+            (CliError::Model(ModelError::NotAModel), ExitCode::Io),
+            (CliError::NotCompiled { path: "p.route".into(), skipped: None }, ExitCode::Findings),
+            (CliError::NotFormatted { file: "p.route".into(), reason: FormatError::Repeated }, ExitCode::Findings),
+            (CliError::NotFormatted { file: "p.route".into(), reason: FormatError::Unstable }, ExitCode::Internal),
+            (CliError::Data(DataError::Solver("diverged".into())), ExitCode::Internal),
+            (CliError::NoValidTickets { path: "t.jsonl".into() }, ExitCode::BadInput),
+            (CliError::ReaderGone, ExitCode::Success),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.exit_code(), code, "{error}");
+        }
+    }
+
+    #[test]
     fn the_documented_codes_are_distinct() {
         let codes = [
             ExitCode::Success,
