@@ -1,11 +1,12 @@
 //! The `routec` command line: parse arguments and dispatch to one verb.
 
 mod commands;
+mod exit;
+mod output;
 mod render;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
-use std::process::ExitCode;
 
 /// Policy-as-code for customer-support ticket routing.
 #[derive(Parser, Debug)]
@@ -41,17 +42,37 @@ pub(crate) fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match &cli.command {
-        Command::Check(args) => commands::check::run(args),
-        Command::Test(args) => commands::test::run(args),
-        Command::Fmt(args) => commands::fmt::run(args),
-        Command::Route(args) => commands::route::run(args),
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::command_line(&e),
+    };
+    let mut outcome = exit::Outcome::default();
+    let result = match &cli.command {
+        Command::Check(args) => commands::check::run(args, &mut outcome),
+        Command::Test(args) => commands::test::run(args, &mut outcome),
+        Command::Fmt(args) => commands::fmt::run(args, &mut outcome),
+        Command::Route(args) => commands::route::run(args, &mut outcome),
         Command::Bench(args) => commands::bench::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Eval(args) => commands::eval::run(args),
-        Command::Classify(args) => commands::classify::run(args),
-        Command::Lsp(args) => commands::lsp::run(args),
+        Command::Classify(args) => commands::classify::run(args, &mut outcome),
+        Command::Lsp(args) => commands::lsp::run(args, &mut outcome),
+    };
+    exit::finish(result, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `exit::command_line` gives clap's refusals our codes; they must be
+    /// the ones clap itself would exit with.
+    #[test]
+    fn usage_errors_exit_as_clap_says() {
+        let refused = Cli::try_parse_from(["routec", "no-such-verb"]).map(|_| ()).err();
+        assert_eq!(refused.map(|e| e.exit_code()), Some(exit::ExitCode::Usage as i32));
+        let help = Cli::try_parse_from(["routec", "--help"]).map(|_| ()).err();
+        assert_eq!(help.map(|e| e.exit_code()), Some(exit::ExitCode::Success as i32));
     }
 }

@@ -1,6 +1,9 @@
 //! End-to-end behaviour of the `routec` binary: exit codes, inputs, errors.
+//! Each exit code of the README's table is asserted here at least once.
 
-use crate::harness::run;
+use crate::harness::{routec, run};
+use std::io::BufRead;
+use std::process::Stdio;
 
 const POLICY: &str = "examples/saas-b2b/policy.route";
 
@@ -19,36 +22,63 @@ fn route_reads_stdin_and_writes_json_lines() {
 }
 
 #[test]
-fn rejected_lines_exit_2_and_the_rest_is_routed() {
+fn rejected_lines_exit_3_and_the_rest_is_routed() {
     let r = run(
         &["route", POLICY, "tests/decisions/saas-rejected-lines.jsonl", "--now", "2026-11-24T10:30:00-05:00"],
         None,
     );
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, 3);
     assert_eq!(r.stdout.lines().count(), 2);
     assert!(r.stderr.contains("line 6: rejected: `customer.tier`: expected one of"), "{}", r.stderr);
 }
 
 #[test]
-fn bad_now_and_bad_load_are_clear_errors() {
+fn bad_now_and_bad_load_are_usage_errors() {
     let r = run(&["route", POLICY, "--now", "tomorrow"], Some(""));
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("`--now tomorrow` is not an RFC 3339 time"), "{}", r.stderr);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("error: `--now tomorrow` is not an RFC 3339 time"), "{}", r.stderr);
     let r = run(&["route", POLICY, "--load", "billing=lots"], Some(""));
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2);
     assert!(r.stderr.contains("is not a whole number"), "{}", r.stderr);
 }
 
 #[test]
-fn missing_files_fail_with_the_path() {
+fn a_command_line_clap_refuses_exits_2_with_the_usage() {
+    let r = run(&["route", POLICY, "--no-such-flag"], Some(""));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("error: unexpected argument '--no-such-flag'"), "{}", r.stderr);
+    assert!(r.stderr.contains("Usage: routec route"), "{}", r.stderr);
+    let r = run(&["--version"], None);
+    assert_eq!((r.code, r.stdout.trim()), (0, concat!("routec ", env!("CARGO_PKG_VERSION"))));
+}
+
+#[test]
+fn missing_files_exit_4_with_the_path() {
     let r = run(&["route", "no/such/policy.route"], Some(""));
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 4);
     assert!(r.stderr.contains("no/such/policy.route"), "{}", r.stderr);
     let r = run(&["route", POLICY, "no/such/tickets.jsonl"], None);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("no/such/tickets.jsonl"), "{}", r.stderr);
-    let r = run(&["check", "no/such/policy.route"], None);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.starts_with("error: cannot read `no/such/tickets.jsonl`: "), "{}", r.stderr);
+    let r = run(&["classify", "no/such/intent.model", "--text", "hello"], None);
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.contains("no/such/intent.model"), "{}", r.stderr);
+}
+
+/// `check` and `fmt` go on after a file they cannot read; the exit code is
+/// the most serious of what happened: 4 over the findings in the other file.
+#[test]
+fn an_unreadable_file_among_others_is_reported_and_the_rest_handled() {
+    let broken = "tests/check/names/unknown-destination.route";
+    let r = run(&["check", "--no-color", "no/such/policy.route", broken], None);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("error: cannot read `no/such/policy.route`: "), "{}", r.stderr);
+    assert!(r.stderr.contains("unknown destination `biling`"), "the other file is still checked: {}", r.stderr);
+    let r = run(&["check", broken], None);
+    assert_eq!(r.code, 1, "findings alone: {}", r.stderr);
+    let r = run(&["fmt", "--check", "no/such/policy.route", POLICY], None);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("error: cannot read `no/such/policy.route`: "), "{}", r.stderr);
 }
 
 #[test]
@@ -137,4 +167,54 @@ fn skip_proofs_loads_a_policy_the_proofs_reject_but_names_and_types_still_count(
     assert_eq!(decision["destination"]["name"], "billing");
     let r = run(&["route", "tests/check/names/unknown-destination.route", "--skip-proofs"], Some(""));
     assert_eq!(r.code, 1, "a name error still fails");
+}
+
+#[test]
+fn classify_skips_a_bad_line_and_exits_3() {
+    let ticket = r#"{"subject":"invoice","body":"please send a copy of my invoice"}"#;
+    let r = run(&["classify", "examples/saas-b2b/models/intent.model"], Some(&format!("not json\n\n{ticket}\n")));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.starts_with("line 1: rejected: "), "{}", r.stderr);
+    let predicted: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON line for line 3");
+    assert!(predicted["intent"].is_string(), "{predicted}");
+}
+
+/// `routec classify … | head -1` and `routec route … | head -1`: the reader
+/// reads one line and closes the pipe; routec must stop quietly, without a
+/// panic, a backtrace or an error message, and exit with 0.
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // Far more output than a pipe buffers (64 KiB on Linux), so that routec
+    // is still writing when the reader goes away.
+    let example = std::fs::read_to_string("examples/saas-b2b/tickets.jsonl").expect("the example tickets");
+    let dir = std::env::temp_dir().join(format!("routec-closed-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let tickets = dir.join("tickets.jsonl");
+    std::fs::write(&tickets, example.repeat(40)).expect("write tickets");
+    let tickets = tickets.display().to_string();
+    let commands: [&[&str]; 2] = [
+        &["classify", "examples/saas-b2b/models/intent.model", &tickets],
+        &["route", POLICY, &tickets, "--now", "2026-11-24T10:30:00-05:00"],
+    ];
+    for args in commands {
+        let mut child = routec()
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("routec starts");
+        let mut first = String::new();
+        {
+            let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+            reader.read_line(&mut first).expect("one line");
+        } // the reader goes away here, as `head -1` does
+        let output = child.wait_with_output().expect("routec finishes");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(first.starts_with('{'), "{args:?}: {first}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -255,6 +255,6 @@ fn fmt_refuses_to_delete_a_repeated_clause() {
 #[test]
 fn fmt_names_a_file_it_cannot_read() {
     let r = run(&["fmt", "no/such/policy.route"], None);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 4);
     assert!(r.stderr.contains("cannot read `no/such/policy.route`"), "{}", r.stderr);
 }

@@ -3,12 +3,13 @@
 //! `--rules N`, also the compile time of a generated N-rule policy. Figures
 //! are medians over repeated runs on one thread, in wall time.
 
-use crate::commands::route::{load_policy_with, parse_context};
+use crate::commands::route::{load_policy, parse_context};
+use crate::exit::CliError;
+use crate::output::Output;
 use routec_runtime::advanced::{FieldValue, PolicyInternals, TicketInternals};
 use routec_runtime::{EngineKind, Policy, Proofs, Ticket};
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
@@ -58,35 +59,30 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, Option<T>) {
     (median(samples), last)
 }
 
-pub fn run(args: &BenchArgs) -> ExitCode {
-    match bench(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(code) => code,
-    }
+/// Load the policy being measured (its errors rendered if it does not compile).
+fn load(path: &Path, proofs: Proofs) -> Result<Policy, CliError> {
+    load_policy(path, proofs, crate::stderr_is_terminal(), None)
 }
 
-fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(1)
-}
-
-fn bench(args: &BenchArgs) -> Result<(), ExitCode> {
+/// Runs `routec bench`.
+pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     let tickets_path = args.tickets.clone().unwrap_or_else(|| args.policy.with_file_name("tickets.jsonl"));
-    let text = std::fs::read_to_string(&tickets_path)
-        .map_err(|e| fail(format!("cannot read `{}`: {e}", tickets_path.display())))?;
-    let ctx = parse_context(args.now.as_deref(), &[]).map_err(fail)?;
+    let text = std::fs::read_to_string(&tickets_path).map_err(|e| CliError::read(&tickets_path, e))?;
+    let ctx = parse_context(args.now.as_deref(), &[])?;
     let runs = args.runs.max(1);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
 
-    let (front_end, _) = timed(runs, || load_policy_with(&args.policy, Proofs::Skip));
-    let (with_proofs, policy) = timed(runs, || load_policy_with(&args.policy, Proofs::Check));
-    let policy = policy.unwrap_or(Err(ExitCode::from(1)))?;
+    let (front_end, _) = timed(runs, || load(&args.policy, Proofs::Skip));
+    let (with_proofs, policy) = timed(runs, || load(&args.policy, Proofs::Check));
+    let policy = policy.ok_or_else(|| CliError::Internal("no timed run".into()))??;
     let tickets: Vec<Ticket> = lines.iter().filter_map(|l| policy.ticket(l).ok()).collect();
     if tickets.is_empty() {
-        return Err(fail(format!("no valid tickets in `{}`", tickets_path.display())));
+        return Err(CliError::NoValidTickets { path: tickets_path });
     }
+    let mut out = Output::stdout();
     let bytes: usize = lines.iter().map(|l| l.len()).sum();
-    println!(
+    writeln!(
+        out,
         "policy {} · {} rules and rows · {} signal slots · {} tickets (avg {} bytes){}",
         args.policy.display(),
         policy.program().branches.len() + policy.program().priority_rules.len(),
@@ -94,14 +90,15 @@ fn bench(args: &BenchArgs) -> Result<(), ExitCode> {
         tickets.len(),
         bytes / lines.len().max(1),
         if policy.has_model() { " · classifier model loaded" } else { "" }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "load (median of {runs}): ready to route (parse, check, lower, JIT, model) {} · with the proofs {}",
         ms(front_end),
         ms(with_proofs)
-    );
+    )?;
     if let Some(rules) = args.rules {
-        bench_generated(rules, runs)?;
+        bench_generated(rules, runs, &mut out)?;
     }
 
     let engines: Vec<EngineKind> = match args.engine {
@@ -122,57 +119,63 @@ fn bench(args: &BenchArgs) -> Result<(), ExitCode> {
         let mut builds = Vec::new();
         let mut built = None;
         for _ in 0..runs {
-            let fresh = match load_policy_with(&args.policy, Proofs::Skip)?.with_engine(EngineKind::Interpreter) {
-                Ok(p) => p,
-                Err(e) => return Err(fail(e)),
-            };
+            let fresh =
+                load(&args.policy, Proofs::Skip)?.with_engine(EngineKind::Interpreter).map_err(CliError::Engine)?;
             let started = Instant::now();
-            built = Some(fresh.with_engine(engine).map_err(fail)?);
+            built = Some(fresh.with_engine(engine).map_err(CliError::Engine)?);
             builds.push(started.elapsed().as_secs_f64());
         }
-        let Some(policy) = built else { return Err(ExitCode::from(1)) };
+        let Some(policy) = built else { return Err(CliError::Internal("no engine was built".into())) };
         let decide_ns = measure_decide(&policy, &blocks, stride, runs);
         let signals_rate = measure_signals(&policy, &tickets, runs);
         let route_rate = measure_route(&policy, &lines, &ctx, runs);
         per_engine.push((engine, median(builds), decide_ns, signals_rate, route_rate));
     }
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "{:<12} {:>14} {:>16} {:>22} {:>22}",
         "engine", "engine build", "decide ns/ticket", "signals+decide tkt/s", "json→decision tkt/s"
-    );
+    )?;
     for (engine, compile, ns, sig, route) in &per_engine {
-        println!(
+        writeln!(
+            out,
             "{:<12} {:>14} {:>16.1} {:>22.0} {:>22.0}",
             format!("{engine:?}").to_lowercase(),
             ms(*compile),
             ns,
             sig,
             route
-        );
+        )?;
     }
     if let [(_, _, interp_ns, ..), (_, _, jit_ns, ..)] = per_engine.as_slice() {
         if *jit_ns > 0.0 {
-            println!("\njit speed-up on decision logic: {:.1}×", interp_ns / jit_ns);
+            writeln!(out, "\njit speed-up on decision logic: {:.1}×", interp_ns / jit_ns)?;
         }
     }
-    println!(
+    writeln!(
+        out,
         "\ndecide: signal blocks precomputed, one contiguous buffer. signals+decide: from a validated ticket, \
          keyword sets, regexes and the classifier (when the ticket brings no `signals`) included, {WARM_BATCH} \
          tickets per timed batch after reading them into the cache. json→decision: parse, validate, route and \
          build the explained decision."
-    );
+    )?;
     Ok(())
 }
 
 /// Compile a generated policy with `rules` ordered rules: the compiler's
 /// front end alone, the whole runtime policy (front end, signal extraction,
 /// JIT), and the same with the proofs.
-fn bench_generated(rules: usize, runs: usize) -> Result<(), ExitCode> {
+fn bench_generated(rules: usize, runs: usize, out: &mut Output<impl std::io::Write>) -> Result<(), CliError> {
     let source = routec_compiler::synthetic::policy(rules);
     let name = format!("generated-{rules}.route");
-    let compile = |proofs: Proofs| -> Result<Policy, ExitCode> {
-        Policy::compile_with(&name, &source, proofs).map_err(|e| fail(format!("the generated policy: {e}")))
+    let compile = |proofs: Proofs| -> Result<Policy, CliError> {
+        Policy::compile_with(&name, &source, proofs).map_err(|e| {
+            CliError::Internal(format!(
+                "the generated policy does not load: {}",
+                crate::exit::message(&CliError::Policy(e))
+            ))
+        })
     };
     let (front_end, _) = timed(runs, || {
         let mut db = routec_compiler::SourceDb::new();
@@ -181,15 +184,16 @@ fn bench_generated(rules: usize, runs: usize) -> Result<(), ExitCode> {
     });
     let (total, policy) = timed(runs, || compile(Proofs::Skip));
     let (with_proofs, _) = timed(runs, || compile(Proofs::Check));
-    let policy = policy.unwrap_or(Err(ExitCode::from(1)))?;
-    println!(
+    let policy = policy.ok_or_else(|| CliError::Internal("no timed run".into()))??;
+    writeln!(
+        out,
         "generated policy ({rules} rules, {} lines): parse + check + lower {} · ready to route, JIT included {} · \
          with the proofs {}",
         source.lines().count(),
         ms(front_end),
         ms(total),
         ms(with_proofs)
-    );
+    )?;
     black_box(policy);
     Ok(())
 }

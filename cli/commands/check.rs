@@ -1,11 +1,12 @@
 //! `routec check`: parse, type-check and analyse policies; report every finding.
 
 use crate::commands::policies;
+use crate::exit::{CliError, ExitCode, Outcome};
+use crate::output::Output;
 use crate::render;
 use routec_compiler::{analyze, SourceDb};
 use routec_runtime::FsLoader;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -30,27 +31,31 @@ pub struct CheckArgs {
     pub no_color: bool,
 }
 
-pub fn run(args: &CheckArgs) -> ExitCode {
+pub fn run(args: &CheckArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let color = !args.no_color && crate::stderr_is_terminal();
+    let (mut out, mut err) = (Output::stdout(), Output::stderr());
     let mut errors = 0;
     let mut warnings = 0;
     let mut analyses = Vec::new();
-    let (targets, io_failed) = policies::distinct(&args.files, "checked");
+    let targets = policies::distinct(&args.files, "checked", |e| outcome.failed(e));
     for target in targets {
         let mut db = SourceDb::new();
         let id = db.add(target.policy.display().to_string(), target.text);
         let analysis = analyze(db, id, &FsLoader);
         errors += analysis.diagnostics.iter().filter(|d| d.is_error()).count();
         warnings += analysis.diagnostics.iter().filter(|d| !d.is_error()).count();
+        if errors > 0 || (args.deny_warnings && warnings > 0) {
+            outcome.earn(ExitCode::Findings);
+        }
         match args.format {
             Format::Human => {
                 for d in &analysis.diagnostics {
-                    eprint!("{}", render::human::render(&analysis.db, d, color));
+                    write!(err, "{}", render::human::render(&analysis.db, d, color))?;
                 }
             }
             Format::Json => {
                 for d in &analysis.diagnostics {
-                    println!("{}", render::json::render(&analysis.db, d));
+                    writeln!(out, "{}", render::json::render(&analysis.db, d))?;
                 }
             }
             Format::Sarif => {}
@@ -59,16 +64,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
     if args.format == Format::Sarif {
         let files: Vec<_> = analyses.iter().map(|a| (&a.db, a.diagnostics.clone())).collect();
-        println!("{}", render::sarif::render(&files));
+        writeln!(out, "{}", render::sarif::render(&files))?;
     }
     if args.format == Format::Human {
         let n = args.files.len();
         let files = if n == 1 { "1 file".to_string() } else { format!("{n} files") };
-        eprintln!("checked {files}: {}", render::human::summary(errors, warnings));
+        writeln!(err, "checked {files}: {}", render::human::summary(errors, warnings))?;
     }
-    if io_failed || errors > 0 || (args.deny_warnings && warnings > 0) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(())
 }

@@ -3,11 +3,14 @@
 //! Owns the command-line surface of one-off prediction: JSON Lines tickets
 //! in (a file or stdin), one JSON line out per ticket with the intent, its
 //! calibrated confidence, the top-3 alternatives, `sentiment` and `language`.
+//! A line that is not JSON is reported with its number and skipped; the rest
+//! are still classified, and the exit status says some lines were rejected.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use crate::exit::{CliError, ExitCode, Outcome, Stream};
+use crate::output::Output;
 use routec_classifier::{detect_language, sentiment, Model};
 
 /// Predict the intent of tickets (JSON Lines) with a model.
@@ -24,17 +27,6 @@ pub struct ClassifyArgs {
     pub text: Option<String>,
 }
 
-/// Runs `routec classify`.
-pub fn run(args: &ClassifyArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 /// Looks up a dotted path in a JSON object (`customer.tier`), also accepting
 /// a literal dotted key.
 fn lookup(ticket: &serde_json::Value, path: &str) -> Option<String> {
@@ -46,51 +38,62 @@ fn lookup(ticket: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
-fn run_inner(args: &ClassifyArgs) -> Result<(), String> {
-    let model = Model::load(&args.model).map_err(|e| e.to_string())?;
-    let tickets: Vec<serde_json::Value> = if let Some(text) = &args.text {
+/// Runs `routec classify`.
+pub fn run(args: &ClassifyArgs, outcome: &mut Outcome) -> Result<(), CliError> {
+    let model = Model::load(&args.model).map_err(CliError::Model)?;
+    let mut out = Output::stdout_buffered();
+    if let Some(text) = &args.text {
         let field = model.info().features.text_fields.first().cloned().unwrap_or_else(|| "body".into());
-        vec![serde_json::json!({ field: text })]
-    } else {
-        let mut input = String::new();
-        match &args.tickets {
-            Some(path) if path.as_os_str() != "-" => {
-                input = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-            }
-            _ => {
-                std::io::stdin().lock().read_to_string(&mut input).map_err(|e| format!("cannot read stdin: {e}"))?;
-            }
-        }
-        let mut out = Vec::new();
-        for (idx, line) in input.as_bytes().lines().enumerate() {
-            let line = line.map_err(|e| e.to_string())?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            out.push(serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", idx + 1))?);
-        }
-        out
-    };
-    let labels = model.labels();
-    for ticket in &tickets {
-        let prediction = model.predict(&|path| lookup(ticket, path));
-        let text: String =
-            model.info().features.text_fields.iter().filter_map(|f| lookup(ticket, f)).collect::<Vec<_>>().join("\n");
-        let top: Vec<serde_json::Value> = prediction
-            .top
-            .iter()
-            .map(|&(idx, p)| serde_json::json!({ "intent": labels[idx], "probability": round(p) }))
-            .collect();
-        let line = serde_json::json!({
-            "intent": labels[prediction.label],
-            "confidence": round(prediction.confidence),
-            "top": top,
-            "sentiment": round(sentiment(&text)),
-            "language": detect_language(&text),
-        });
-        println!("{line}");
+        classify(&model, &serde_json::json!({ field: text }), &mut out)?;
+        return out.flush();
     }
-    Ok(())
+    let mut input = String::new();
+    match &args.tickets {
+        Some(path) if path.as_os_str() != "-" => {
+            input = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+        }
+        _ => {
+            std::io::stdin()
+                .lock()
+                .read_to_string(&mut input)
+                .map_err(|source| CliError::Stream { stream: Stream::Input, source })?;
+        }
+    }
+    let mut err = Output::stderr();
+    for (idx, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(ticket) => classify(&model, &ticket, &mut out)?,
+            Err(e) => {
+                outcome.earn(ExitCode::BadInput);
+                writeln!(err, "line {}: rejected: {e}", idx + 1)?;
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Print the prediction for one ticket as a JSON line.
+fn classify(model: &Model, ticket: &serde_json::Value, out: &mut Output<impl std::io::Write>) -> Result<(), CliError> {
+    let labels = model.labels();
+    let prediction = model.predict(&|path| lookup(ticket, path));
+    let text: String =
+        model.info().features.text_fields.iter().filter_map(|f| lookup(ticket, f)).collect::<Vec<_>>().join("\n");
+    let top: Vec<serde_json::Value> = prediction
+        .top
+        .iter()
+        .map(|&(idx, p)| serde_json::json!({ "intent": labels[idx], "probability": round(p) }))
+        .collect();
+    let line = serde_json::json!({
+        "intent": labels[prediction.label],
+        "confidence": round(prediction.confidence),
+        "top": top,
+        "sentiment": round(sentiment(&text)),
+        "language": detect_language(&text),
+    });
+    writeln!(out, "{line}")
 }
 
 fn round(x: f64) -> f64 {

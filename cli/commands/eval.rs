@@ -5,8 +5,9 @@
 //! `routec_classifier`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use crate::exit::CliError;
+use crate::output::Output;
 use routec_classifier::{
     evaluate, policy_block, predict_outcomes, render_report, suggest_thresholds, Dataset, Model, Split,
 };
@@ -35,26 +36,19 @@ pub struct EvalArgs {
 }
 
 /// Runs `routec eval`.
-pub fn run(args: &EvalArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run_inner(args: &EvalArgs) -> Result<(), String> {
-    let model = Model::load(&args.model).map_err(|e| e.to_string())?;
-    let data = Dataset::load(&args.data).map_err(|e| e.to_string())?;
+pub fn run(args: &EvalArgs) -> Result<(), CliError> {
+    let model = Model::load(&args.model).map_err(CliError::Model)?;
+    let data = Dataset::load(&args.data).map_err(CliError::Data)?;
     let label_field = args.label.clone().unwrap_or_else(|| model.info().training.label_field.clone());
-    let label_col = data.require(&label_field).map_err(|e| e.to_string())?;
+    let label_col = data.require(&label_field).map_err(CliError::Data)?;
     let candidate_rows: Vec<usize> = match &args.split {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-            let split: Split =
-                serde_json::from_str(&text).map_err(|e| format!("`{}` is not a split file: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+            let split: Split = serde_json::from_str(&text).map_err(|e| CliError::Unusable {
+                path: path.clone(),
+                expected: "a split file",
+                source: Box::new(e),
+            })?;
             split.test
         }
         None => (0..data.len()).collect(),
@@ -73,11 +67,12 @@ fn run_inner(args: &EvalArgs) -> Result<(), String> {
         }
     }
     if rows.is_empty() {
-        return Err(format!("no rows with a `{label_field}` label the model knows"));
+        return Err(CliError::NoKnownLabels { field: label_field });
     }
     let outcomes = predict_outcomes(&model, &data, &rows, &gold);
     let metrics = evaluate(model.labels(), &outcomes);
     let thresholds = args.target_precision.map(|target| suggest_thresholds(model.labels().len(), &outcomes, target));
+    let mut out = Output::stdout();
     if args.json {
         let report = serde_json::json!({
             "model": args.model,
@@ -85,17 +80,17 @@ fn run_inner(args: &EvalArgs) -> Result<(), String> {
             "metrics": metrics,
             "thresholds": thresholds,
         });
-        println!("{report:#}");
+        writeln!(out, "{report:#}")?;
         return Ok(());
     }
     if unknown > 0 {
-        println!("skipped {unknown} rows whose label the model does not know");
+        writeln!(out, "skipped {unknown} rows whose label the model does not know")?;
     }
-    print!("{}", render_report(&metrics));
+    write!(out, "{}", render_report(&metrics))?;
     if let (Some(thresholds), Some(target)) = (&thresholds, args.target_precision) {
-        println!("\nthresholds for {:.0} % precision; paste into the policy:\n", target * 100.0);
+        writeln!(out, "\nthresholds for {:.0} % precision; paste into the policy:\n", target * 100.0)?;
         let path = args.model.display().to_string();
-        print!("{}", policy_block(&path, model.labels(), model.feature_fields(), thresholds, target));
+        write!(out, "{}", policy_block(&path, model.labels(), model.feature_fields(), thresholds, target))?;
     }
     Ok(())
 }

@@ -6,8 +6,9 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
+use crate::exit::{CliError, ExitCode, Outcome, Stream};
+use crate::output::Output;
 use routec_compiler::diagnostic::Rendered;
 use routec_compiler::fmt::{format, FormatError};
 use routec_compiler::SourceDb;
@@ -30,109 +31,75 @@ pub struct FmtArgs {
 }
 
 /// Runs `routec fmt`. Every file is handled even when an earlier one fails.
-pub fn run(args: &FmtArgs) -> ExitCode {
-    let mut all_ok = true;
+pub fn run(args: &FmtArgs, outcome: &mut Outcome) -> Result<(), CliError> {
+    let mut out = Output::stdout();
     if args.files.is_empty() {
-        all_ok = stdin(args.check);
+        let handled = stdin(args.check, outcome, &mut out);
+        outcome.carry_on(handled)?;
     }
     for path in &args.files {
-        let ok = if path.as_os_str() == "-" { stdin(args.check) } else { file(path, args.check) };
-        all_ok &= ok;
+        let handled = if path.as_os_str() == "-" {
+            stdin(args.check, outcome, &mut out)
+        } else {
+            file(path, args.check, outcome, &mut out)
+        };
+        outcome.carry_on(handled)?;
     }
-    if all_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(())
 }
 
-/// Formats one file in place (or checks it). Returns false when the file
-/// failed or, with `--check`, would change.
-fn file(path: &Path, check: bool) -> bool {
+/// Formats one file in place (or, with `--check`, says how it would change).
+fn file(path: &Path, check: bool, outcome: &mut Outcome, out: &mut Output<impl Write>) -> Result<(), CliError> {
     let name = path.display().to_string();
-    let original = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read `{name}`: {e}");
-            return false;
-        }
-    };
-    let Some(formatted) = formatted_or_report(&name, &original) else {
-        return false;
-    };
+    let original = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+    let formatted = formatted_or_report(&name, &original)?;
     if formatted == original {
-        return true;
+        return Ok(());
     }
     if check {
-        println!("would reformat {name}");
-        print!("{}", diff(&name, &original, &formatted));
-        return false;
+        outcome.earn(ExitCode::Findings);
+        writeln!(out, "would reformat {name}")?;
+        return write!(out, "{}", diff(&name, &original, &formatted));
     }
-    match std::fs::write(path, &formatted) {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("error: cannot write `{name}`: {e}");
-            false
-        }
-    }
+    std::fs::write(path, &formatted).map_err(|e| CliError::write(path, e))
 }
 
 /// Formats stdin to stdout (or checks it).
-fn stdin(check: bool) -> bool {
+fn stdin(check: bool, outcome: &mut Outcome, out: &mut Output<impl Write>) -> Result<(), CliError> {
     let name = "<stdin>";
     let mut original = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut original) {
-        eprintln!("error: cannot read stdin: {e}");
-        return false;
-    }
-    let Some(formatted) = formatted_or_report(name, &original) else {
-        return false;
-    };
+    std::io::stdin()
+        .read_to_string(&mut original)
+        .map_err(|source| CliError::Stream { stream: Stream::Input, source })?;
+    let formatted = formatted_or_report(name, &original)?;
     if check {
         if formatted == original {
-            return true;
+            return Ok(());
         }
-        println!("would reformat {name}");
-        print!("{}", diff(name, &original, &formatted));
-        return false;
+        outcome.earn(ExitCode::Findings);
+        writeln!(out, "would reformat {name}")?;
+        return write!(out, "{}", diff(name, &original, &formatted));
     }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(formatted.as_bytes()).and_then(|()| stdout.flush()) {
-        eprintln!("error: cannot write stdout: {e}");
-        return false;
-    }
-    true
+    write!(out, "{formatted}")?;
+    out.flush()
 }
 
-/// The formatted text, or `None` after printing why there is none.
-fn formatted_or_report(name: &str, original: &str) -> Option<String> {
+/// The formatted text; when there is none, the syntax errors are rendered
+/// first and the error says why.
+fn formatted_or_report(name: &str, original: &str) -> Result<String, CliError> {
     match format(original) {
-        Ok(text) => Some(text),
+        Ok(text) => Ok(text),
         Err(FormatError::Syntax(diagnostics)) => {
             // `format` parses the text as the first file of a fresh database.
             let mut db = SourceDb::new();
             db.add(name, original);
-            for diagnostic in diagnostics.into_sorted() {
-                eprintln!("{:?}", miette::Report::new(Rendered::new(diagnostic, &db)));
+            let mut err = Output::stderr();
+            for diagnostic in diagnostics.clone().into_sorted() {
+                writeln!(err, "{:?}", miette::Report::new(Rendered::new(diagnostic, &db)))?;
             }
-            eprintln!("error: `{name}` was not formatted because it has syntax errors");
-            None
+            Err(CliError::NotFormatted { file: name.to_string(), reason: FormatError::Syntax(diagnostics) })
         }
-        Err(FormatError::Repeated) => {
-            eprintln!(
-                "error: `{name}` was not formatted: it repeats a clause that counts only once (two `ticket` \
-                 blocks or `expect` lines in one test, or an option given twice), and formatting would \
-                 delete all but the last; remove the repetition first"
-            );
-            None
-        }
-        Err(FormatError::Unstable) => {
-            eprintln!(
-                "error: `{name}` was not formatted: the result would not mean the same policy \
-                 (a bug in `routec fmt`; please report it with this file)"
-            );
-            None
-        }
+        Err(reason) => Err(CliError::NotFormatted { file: name.to_string(), reason }),
     }
 }
 

@@ -5,8 +5,7 @@
 //! and classifier model labels are read from disk, as `routec check` reads
 //! them. Logs go to stderr; stdout carries the protocol.
 
-use std::process::ExitCode;
-
+use crate::exit::{CliError, ExitCode, Outcome};
 use routec_lsp::{Exit, Options, DEFAULT_DEBOUNCE};
 use routec_runtime::FsLoader;
 
@@ -15,14 +14,15 @@ use routec_runtime::FsLoader;
 pub struct LspArgs {}
 
 /// Serves one editor session. Exits with 0 after `shutdown` and `exit`, with
-/// 1 when the editor went away without `shutdown` (as the protocol asks).
-pub fn run(_args: &LspArgs) -> ExitCode {
+/// 1 ([`ExitCode::Findings`]'s number) when the editor went away without
+/// `shutdown`, as the protocol asks.
+pub fn run(_args: &LspArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     match routec_lsp::run_stdio(Options { fallback: Box::new(FsLoader), debounce: DEFAULT_DEBOUNCE }) {
-        Ok(Exit::Clean) => ExitCode::SUCCESS,
-        Ok(Exit::Abrupt) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: the language server stopped: {e}");
-            ExitCode::from(2)
+        Ok(Exit::Clean) => Ok(()),
+        Ok(Exit::Abrupt) => {
+            outcome.earn(ExitCode::Findings);
+            Ok(())
         }
+        Err(e) => Err(CliError::LanguageServer(e)),
     }
 }

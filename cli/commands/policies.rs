@@ -5,7 +5,9 @@
 //! `routec_compiler::workspace`, so `routec check policies/*.route` checks
 //! each policy once, its modules with it.
 
+use crate::exit::CliError;
 use routec_compiler::workspace;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What to check or test for one file named on the command line.
@@ -46,29 +48,26 @@ impl Target {
 
 /// The policies to handle for `files`, each once, in order. Says on
 /// standard error which module stands for which policy (`verb`: how it is
-/// handled, "checked") and which file cannot be read; the flag is set if one
-/// cannot.
-pub fn distinct(files: &[PathBuf], verb: &str) -> (Vec<Target>, bool) {
+/// handled, "checked"); a file that cannot be read goes to `unreadable`, in
+/// its turn.
+pub fn distinct(files: &[PathBuf], verb: &str, mut unreadable: impl FnMut(CliError)) -> Vec<Target> {
     let mut targets: Vec<Target> = Vec::new();
-    let mut unreadable = false;
     for (file, target) in resolve(files) {
         match target {
             Ok(target) => {
                 let done = targets.iter().any(|t| t.policy == target.policy);
                 if let Some(note) = target.note(done, verb) {
-                    eprintln!("{note}");
+                    // A closed standard error must not panic here: the note is lost, nothing else.
+                    let _ = writeln!(std::io::stderr(), "{note}");
                 }
                 if !done {
                     targets.push(target);
                 }
             }
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", file.display());
-                unreadable = true;
-            }
+            Err(e) => unreadable(CliError::read(file, e)),
         }
     }
-    (targets, unreadable)
+    targets
 }
 
 /// Each file with its target, in order.

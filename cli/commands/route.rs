@@ -1,12 +1,13 @@
 //! `routec route`: tickets as JSON Lines in, decisions as JSON Lines out.
 //! A bad line is reported with its number and field path and skipped; the
-//! rest are still routed; exit status 2 says some lines were rejected.
+//! rest are still routed; exit status 3 says some lines were rejected.
 
+use crate::exit::{CliError, ExitCode, Outcome};
+use crate::output::Output;
 use crate::render;
 use routec_runtime::{Context, Policy, PolicyError};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct RouteArgs {
@@ -35,75 +36,64 @@ pub struct RouteArgs {
     pub skip_proofs: bool,
 }
 
-/// Load a policy, printing its errors; the exit code on failure.
-pub fn load_policy_with(path: &std::path::Path, proofs: routec_runtime::Proofs) -> Result<Policy, ExitCode> {
+/// Load a policy. When it does not compile, its errors are rendered on
+/// standard error and the error says so, then what was `skipped` because of it.
+pub fn load_policy(
+    path: &std::path::Path,
+    proofs: routec_runtime::Proofs,
+    color: bool,
+    skipped: Option<&'static str>,
+) -> Result<Policy, CliError> {
     match Policy::load_with(path, proofs) {
         Ok(p) => Ok(p),
         Err(PolicyError::Compile(analysis)) => {
-            let color = crate::stderr_is_terminal();
+            let mut err = Output::stderr();
             for d in analysis.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!("{}", render::human::render(&analysis.db, d, color));
+                write!(err, "{}", render::human::render(&analysis.db, d, color))?;
             }
-            eprintln!("error: `{}` does not compile", path.display());
-            Err(ExitCode::from(1))
+            Err(CliError::NotCompiled { path: path.to_path_buf(), skipped })
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitCode::from(1))
-        }
+        Err(e) => Err(CliError::Policy(e)),
     }
 }
 
-pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, String> {
+pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, CliError> {
     let now = match now {
         Some(text) => text
             .parse::<jiff::Timestamp>()
-            .map_err(|e| format!("`--now {text}` is not an RFC 3339 time with an offset: {e}"))?,
+            .map_err(|e| CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")))?,
         None => jiff::Timestamp::now(),
     };
     let mut ctx = Context::at(now);
     for item in load {
-        let (name, n) = item.split_once('=').ok_or_else(|| format!("`--load {item}`: expected NAME=COUNT"))?;
-        let n: u64 = n.trim().parse().map_err(|_| format!("`--load {item}`: `{n}` is not a whole number"))?;
+        let (name, n) =
+            item.split_once('=').ok_or_else(|| CliError::Usage(format!("`--load {item}`: expected NAME=COUNT")))?;
+        let n: u64 =
+            n.trim().parse().map_err(|_| CliError::Usage(format!("`--load {item}`: `{n}` is not a whole number")))?;
         ctx.load.insert(name.trim().to_string(), n);
     }
     Ok(ctx)
 }
 
-pub fn run(args: &RouteArgs) -> ExitCode {
+pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let proofs = if args.skip_proofs { routec_runtime::Proofs::Skip } else { routec_runtime::Proofs::Check };
-    let policy = match load_policy_with(&args.policy, proofs).map(|p| p.with_engine(args.engine.into())) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-        Err(code) => return code,
-    };
-    let ctx = match parse_context(args.now.as_deref(), &args.load) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
+    let policy = load_policy(&args.policy, proofs, crate::stderr_is_terminal(), None)?
+        .with_engine(args.engine.into())
+        .map_err(CliError::Engine)?;
+    let ctx = parse_context(args.now.as_deref(), &args.load)?;
+    let mut err = Output::stderr();
     for name in ctx.load.keys() {
         if !policy.destination_names().any(|d| d == name) {
-            eprintln!("warning: `--load {name}=…`: the policy has no destination `{name}`");
+            writeln!(err, "warning: `--load {name}=…`: the policy has no destination `{name}`")?;
         }
     }
     let input: Box<dyn BufRead> = match &args.tickets {
-        Some(p) if p.as_os_str() != "-" => match std::fs::File::open(p) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
-            Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", p.display());
-                return ExitCode::from(1);
-            }
-        },
+        Some(p) if p.as_os_str() != "-" => {
+            Box::new(std::io::BufReader::new(std::fs::File::open(p).map_err(|e| CliError::read(p, e))?))
+        }
         _ => Box::new(std::io::stdin().lock()),
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = Output::stdout_buffered();
     let started = std::time::Instant::now();
     let (mut routed, mut rejected) = (0usize, 0usize);
     for (i, line) in input.lines().enumerate() {
@@ -111,8 +101,9 @@ pub fn run(args: &RouteArgs) -> ExitCode {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("line {line_no}: cannot read: {e}");
                 rejected += 1;
+                outcome.earn(ExitCode::BadInput);
+                writeln!(err, "line {line_no}: cannot read: {e}")?;
                 continue;
             }
         };
@@ -122,35 +113,27 @@ pub fn run(args: &RouteArgs) -> ExitCode {
         let ticket = match policy.ticket(&line) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("line {line_no}: rejected: {e}");
                 rejected += 1;
+                outcome.earn(ExitCode::BadInput);
+                writeln!(err, "line {line_no}: rejected: {e}")?;
                 continue;
             }
         };
         let decision = policy.route(&ticket, &ctx);
         routed += 1;
-        let written = if args.explain {
-            write!(out, "{}", decision.explain())
+        if args.explain {
+            write!(out, "{}", decision.explain())?;
         } else {
-            match serde_json::to_string(&decision) {
-                Ok(json) => writeln!(out, "{json}"),
-                Err(e) => writeln!(out, "{{\"error\": \"{e}\"}}"),
-            }
-        };
-        if written.is_err() {
-            // The reader went away (e.g. `| head`): stop quietly.
-            break;
+            let json = serde_json::to_string(&decision)
+                .map_err(|e| CliError::Internal(format!("a decision cannot be written as JSON: {e}")))?;
+            writeln!(out, "{json}")?;
         }
     }
-    let _ = out.flush();
+    out.flush()?;
     let secs = started.elapsed().as_secs_f64();
     if args.stats || rejected > 0 {
         let rate = if secs > 0.0 { routed as f64 / secs } else { 0.0 };
-        eprintln!("routed {routed} tickets in {secs:.3}s ({rate:.0} tickets/s); {rejected} rejected");
+        writeln!(err, "routed {routed} tickets in {secs:.3}s ({rate:.0} tickets/s); {rejected} rejected")?;
     }
-    if rejected > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(())
 }

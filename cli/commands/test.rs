@@ -1,10 +1,11 @@
 //! `routec test`: run the `test` blocks of policies.
 
 use crate::commands::policies;
-use crate::render;
-use routec_runtime::{Policy, PolicyError};
+use crate::commands::route::load_policy;
+use crate::exit::{CliError, ExitCode, Outcome};
+use crate::output::Output;
+use routec_runtime::Proofs;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct TestArgs {
@@ -19,65 +20,49 @@ pub struct TestArgs {
     pub engine: crate::commands::EngineArg,
 }
 
-pub fn run(args: &TestArgs) -> ExitCode {
+pub fn run(args: &TestArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let color = !args.no_color && crate::stderr_is_terminal();
+    let mut out = Output::stdout();
     let mut passed = 0;
     let mut failed = 0;
-    let mut broken = false;
-    let (targets, unreadable) = policies::distinct(&args.files, "tested");
-    broken |= unreadable;
+    let targets = policies::distinct(&args.files, "tested", |e| outcome.failed(e));
     for target in targets {
         let path = &target.policy;
-        let policy = match Policy::load(path).map(|p| p.with_engine(args.engine.into())) {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                eprintln!("error: {e}");
-                broken = true;
-                continue;
-            }
-            Err(PolicyError::Compile(analysis)) => {
-                for d in analysis.diagnostics.iter().filter(|d| d.is_error()) {
-                    eprint!("{}", render::human::render(&analysis.db, d, color));
-                }
-                eprintln!("error: `{}` does not compile; its tests were not run", path.display());
-                broken = true;
-                continue;
-            }
+        let loaded = load_policy(path, Proofs::Check, color, Some("its tests were not run"))
+            .and_then(|p| p.with_engine(args.engine.into()).map_err(CliError::Engine));
+        let policy = match loaded {
+            Ok(p) => p,
             Err(e) => {
-                eprintln!("error: {e}");
-                broken = true;
+                outcome.carry_on(Err(e))?;
                 continue;
             }
         };
         let outcomes = policy.run_tests();
-        println!("running {} tests from {}", outcomes.len(), path.display());
+        writeln!(out, "running {} tests from {}", outcomes.len(), path.display())?;
         for o in &outcomes {
             if o.passed {
                 passed += 1;
-                println!("test {} ... ok", o.name);
+                writeln!(out, "test {} ... ok", o.name)?;
             } else {
                 failed += 1;
-                println!("test {} ... FAILED", o.name);
-                println!("  --> {}", o.location);
+                outcome.earn(ExitCode::Findings);
+                writeln!(out, "test {} ... FAILED", o.name)?;
+                writeln!(out, "  --> {}", o.location)?;
                 if let Some(err) = &o.error {
-                    println!("  the test ticket is invalid: {err}");
+                    writeln!(out, "  the test ticket is invalid: {err}")?;
                 } else {
-                    println!("  expected: {}", o.expected);
-                    println!("  actual:   {}", o.actual);
+                    writeln!(out, "  expected: {}", o.expected)?;
+                    writeln!(out, "  actual:   {}", o.actual)?;
                     if let Some(d) = &o.decision {
                         for line in d.explain().lines() {
-                            println!("  | {line}");
+                            writeln!(out, "  | {line}")?;
                         }
                     }
                 }
             }
         }
     }
-    println!();
-    println!("test result: {passed} passed, {failed} failed");
-    if failed > 0 || broken {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    writeln!(out)?;
+    writeln!(out, "test result: {passed} passed, {failed} failed")?;
+    Ok(())
 }

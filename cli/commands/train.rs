@@ -5,8 +5,9 @@
 //! policy `classifier` block); all the work is in `routec_classifier`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
+use crate::exit::CliError;
+use crate::output::Output;
 use routec_classifier::{
     policy_block, predict_outcomes, render_comparison, render_report, suggest_thresholds, train, Dataset, Metrics,
     Model, TrainOptions,
@@ -75,37 +76,30 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-/// Runs `routec train`.
-pub fn run(args: &TrainArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], String> {
+fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], CliError> {
     let (lo, hi) = spec.split_once('-').unwrap_or((spec, spec));
-    let parse =
-        |s: &str| s.trim().parse::<u8>().map_err(|_| format!("invalid --char-ngrams `{spec}` (expected e.g. `3-5`)"));
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u8>()
+            .map_err(|_| CliError::Usage(format!("invalid --char-ngrams `{spec}` (expected e.g. `3-5`)")))
+    };
     let (lo, hi) = (parse(lo)?, parse(hi)?);
     if lo == 0 || hi < lo || hi > 8 {
-        return Err(format!("invalid --char-ngrams `{spec}` (expected 1 ≤ min ≤ max ≤ 8)"));
+        return Err(CliError::Usage(format!("invalid --char-ngrams `{spec}` (expected 1 ≤ min ≤ max ≤ 8)")));
     }
     Ok([lo, hi])
 }
 
-fn run_inner(args: &TrainArgs) -> Result<(), String> {
+/// Runs `routec train`.
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if !(0.0..1.0).contains(&args.holdout) {
-        return Err(format!("--holdout must be in 0..1, got {}", args.holdout));
+        return Err(CliError::Usage(format!("--holdout must be in 0..1, got {}", args.holdout)));
     }
     if args.c <= 0.0 || !args.c.is_finite() {
-        return Err(format!("--c must be positive, got {}", args.c));
+        return Err(CliError::Usage(format!("--c must be positive, got {}", args.c)));
     }
     let old_path = args.warm_start.as_ref().or(args.compare.as_ref());
-    let old = old_path.map(|p| Model::load(p)).transpose().map_err(|e| e.to_string())?;
+    let old = old_path.map(|p| Model::load(p)).transpose().map_err(CliError::Model)?;
     let warm = args.warm_start.as_ref().and(old.as_ref());
 
     let mut text = args.text.clone();
@@ -121,7 +115,7 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
     if text.is_empty() {
         text = vec!["subject".into(), "body".into()];
     }
-    let data = Dataset::load(&args.data).map_err(|e| e.to_string())?;
+    let data = Dataset::load(&args.data).map_err(CliError::Data)?;
     let mut opts = TrainOptions::new(text, features, args.label.clone());
     opts.holdout = args.holdout;
     opts.seed = args.seed;
@@ -138,19 +132,19 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
         opts.char_ngrams = old.info().features.char_ngrams;
     }
 
-    let outcome = train(&data, &opts, warm).map_err(|e| e.to_string())?;
+    let outcome = train(&data, &opts, warm).map_err(CliError::Data)?;
     let model = &outcome.model;
-    model.save(&args.out).map_err(|e| e.to_string())?;
+    model.save(&args.out).map_err(CliError::Model)?;
     let split = outcome.dataset_split();
     if let Some(path) = &args.export_split {
-        let json = serde_json::to_string(&split).map_err(|e| e.to_string())?;
-        std::fs::write(path, json).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        let json = serde_json::to_string(&split).map_err(|e| CliError::Internal(format!("the split as JSON: {e}")))?;
+        std::fs::write(path, json).map_err(|e| CliError::write(path, e))?;
     }
 
     // The old model on the very same holdout rows.
     let comparison: Option<Metrics> = match &old {
         Some(old) if !split.test.is_empty() => {
-            let label_col = data.require(&args.label).map_err(|e| e.to_string())?;
+            let label_col = data.require(&args.label).map_err(CliError::Data)?;
             let mut rows = Vec::new();
             let mut gold = Vec::new();
             for &row in &split.test {
@@ -167,6 +161,7 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
     };
 
     let info = model.info();
+    let mut out = Output::stdout();
     let thresholds =
         args.target_precision.map(|target| suggest_thresholds(model.labels().len(), &outcome.outcomes, target));
     if args.json {
@@ -179,11 +174,12 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
             "old_model_metrics": comparison,
             "thresholds": thresholds,
         });
-        println!("{report:#}");
+        writeln!(out, "{report:#}")?;
         return Ok(());
     }
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
-    println!(
+    writeln!(
+        out,
         "trained on {} rows ({} held out) in {:.2} s: {} labels, {} features, temperature {:.3}",
         info.training.rows_train,
         info.training.rows_holdout,
@@ -191,23 +187,23 @@ fn run_inner(args: &TrainArgs) -> Result<(), String> {
         model.labels().len(),
         model.n_rows(),
         info.temperature
-    );
-    println!("wrote {} ({:.1} KiB)", args.out.display(), size as f64 / 1024.0);
+    )?;
+    writeln!(out, "wrote {} ({:.1} KiB)", args.out.display(), size as f64 / 1024.0)?;
     match &outcome.metrics {
         Some(metrics) => {
-            println!("\nholdout report\n");
-            print!("{}", render_report(metrics));
+            writeln!(out, "\nholdout report\n")?;
+            write!(out, "{}", render_report(metrics))?;
             if let (Some(old_metrics), Some(path)) = (&comparison, old_path) {
-                println!("\nold model: {}", path.display());
-                print!("{}", render_comparison(old_metrics, metrics));
+                writeln!(out, "\nold model: {}", path.display())?;
+                write!(out, "{}", render_comparison(old_metrics, metrics))?;
             }
         }
-        None => println!("no holdout (--holdout 0): no report"),
+        None => writeln!(out, "no holdout (--holdout 0): no report")?,
     }
     if let (Some(thresholds), Some(target)) = (&thresholds, args.target_precision) {
         let path = args.policy_path.clone().unwrap_or_else(|| args.out.display().to_string());
-        println!("\nthresholds for {:.0} % precision on the holdout; paste into the policy:\n", target * 100.0);
-        print!("{}", policy_block(&path, model.labels(), model.feature_fields(), thresholds, target));
+        writeln!(out, "\nthresholds for {:.0} % precision on the holdout; paste into the policy:\n", target * 100.0)?;
+        write!(out, "{}", policy_block(&path, model.labels(), model.feature_fields(), thresholds, target))?;
     }
     Ok(())
 }
