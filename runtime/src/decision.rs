@@ -43,10 +43,37 @@ pub struct Decision {
     pub trace: Vec<TraceStep>,
     /// What a human agent gets, when an escalation decided the ticket.
     pub handoff: Option<Handoff>,
-    /// Whether the decision is enforced or only recorded (`shadow`).
+    /// `shadow` when the whole policy is in `mode shadow`: every decision is
+    /// recorded, none applied. A `shadow` rule does not change this field:
+    /// its decision is [`Decision::shadow`], beside the enforced one.
     pub mode: Mode,
+    /// What the first matching `shadow` rule would have decided, when one
+    /// matched before the rule that decided: recorded beside the enforced
+    /// decision (this record's other fields), never applied.
+    pub shadow: Option<ShadowDecision>,
     /// The policy that decided.
     pub policy: PolicyRef,
+}
+
+/// The decision of a `shadow` rule: where it would have sent the ticket.
+/// Its actions are listed, not run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[non_exhaustive]
+pub struct ShadowDecision {
+    /// The shadow rule's name (a matrix row is `row N: cells`).
+    pub rule: String,
+    /// `file:line:column` of the shadow rule.
+    pub location: String,
+    /// The destination it would have chosen, after fallbacks.
+    pub destination: Option<DestinationRef>,
+    /// The priority it would have given.
+    pub priority: String,
+    /// The SLA due times it would have set.
+    pub sla: Vec<SlaDue>,
+    /// The fallbacks it would have taken.
+    pub fallbacks: Vec<FallbackTaken>,
+    /// The actions it asks for, not run.
+    pub actions: Vec<Action>,
 }
 
 /// The destination a ticket is routed to.
@@ -247,6 +274,10 @@ pub struct TraceStep {
     pub name: String,
     /// Whether its condition held.
     pub matched: bool,
+    /// A `shadow` rule: when it matched, its decision is
+    /// [`Decision::shadow`], and the evaluation went on to the enforced one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shadow: bool,
     /// `file:line:column` of the rule.
     pub location: String,
     /// Byte range in that file.
@@ -350,6 +381,14 @@ impl Decision {
         if let Some(e) = &self.escalation {
             let _ = writeln!(out, "  escalated by `{}` at {}: {}", e.name, e.location, e.reason);
         }
+        if let Some(sh) = &self.shadow {
+            let dest = sh.destination.as_ref().map(|d| d.name.as_str()).unwrap_or("NOWHERE");
+            let _ = writeln!(
+                out,
+                "  shadow: `{}` at {} would route to {dest} priority {} (recorded, not applied)",
+                sh.rule, sh.location, sh.priority
+            );
+        }
         let s = &self.signals;
         let _ = writeln!(
             out,
@@ -369,7 +408,8 @@ impl Decision {
         );
         for step in &self.trace {
             let mark = if step.matched { "✓" } else { "·" };
-            let _ = writeln!(out, "  {mark} {:<10} {:<28} {}", step.stage.as_str(), step.name, step.location);
+            let name = if step.shadow && step.matched { format!("{} [shadow]", step.name) } else { step.name.clone() };
+            let _ = writeln!(out, "  {mark} {:<10} {:<28} {}", step.stage.as_str(), name, step.location);
         }
         for f in &self.fallbacks {
             let why = match f.reason {
@@ -404,6 +444,21 @@ struct BranchInfo {
     span: [u32; 2],
     /// The condition's source text (escalation reasons).
     condition: String,
+    /// A `shadow` rule's branch.
+    shadow: bool,
+}
+
+/// What one branch decides, before it is placed in a [`Decision`] (the
+/// enforced branch) or a [`ShadowDecision`].
+#[derive(Default)]
+struct Routed {
+    destination: Option<DestinationRef>,
+    priority: String,
+    sla: Vec<SlaDue>,
+    escalation: Option<Escalation>,
+    fallbacks: Vec<FallbackTaken>,
+    actions: Vec<Action>,
+    handoff: Option<Handoff>,
 }
 
 /// Everything a decision is built from that does not depend on the ticket,
@@ -429,6 +484,7 @@ impl DecisionBuilder {
                 condition: when
                     .map(|w| compiled.db.slice(w).split_whitespace().collect::<Vec<_>>().join(" "))
                     .unwrap_or_default(),
+                shadow: false,
             };
         let priority_info = hir
             .priority_rules
@@ -439,26 +495,33 @@ impl DecisionBuilder {
             .program
             .branches
             .iter()
-            .map(|b| match (b.stage, b.matrix_row()) {
-                (_, Some((matrix, row))) => {
-                    let r = &hir.matrices[matrix].rows[row];
-                    let text = compiled.db.slice(r.span);
-                    let cells = text.split("->").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
-                    info(Stage::Matrix, format!("row {}: {cells}", row + 1), r.span, None)
-                }
-                (hir::Stage::Escalation, None) => {
-                    let r = &hir.escalations[b.source as usize];
-                    info(Stage::Escalation, r.name.clone(), r.span, Some(r.when.span))
-                }
-                (hir::Stage::Rule, None) => {
-                    let r = &hir.rules[b.source as usize];
-                    info(Stage::Rule, r.name.clone(), r.span, Some(r.when.span))
-                }
-                (hir::Stage::Otherwise | hir::Stage::Priority | hir::Stage::Matrix, None) => {
-                    let span = hir.otherwise.as_ref().map(|o| o.span).unwrap_or_default();
-                    info(Stage::Otherwise, "otherwise".into(), span, None)
-                }
+            .map(|b| {
+                (
+                    b,
+                    match (b.stage, b.matrix_row()) {
+                        (_, Some((matrix, row))) => {
+                            let r = &hir.matrices[matrix].rows[row];
+                            let text = compiled.db.slice(r.span);
+                            let cells =
+                                text.split("->").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+                            info(Stage::Matrix, format!("row {}: {cells}", row + 1), r.span, None)
+                        }
+                        (hir::Stage::Escalation, None) => {
+                            let r = &hir.escalations[b.source as usize];
+                            info(Stage::Escalation, r.name.clone(), r.span, Some(r.when.span))
+                        }
+                        (hir::Stage::Rule, None) => {
+                            let r = &hir.rules[b.source as usize];
+                            info(Stage::Rule, r.name.clone(), r.span, Some(r.when.span))
+                        }
+                        (hir::Stage::Otherwise | hir::Stage::Priority | hir::Stage::Matrix, None) => {
+                            let span = hir.otherwise.as_ref().map(|o| o.span).unwrap_or_default();
+                            info(Stage::Otherwise, "otherwise".into(), span, None)
+                        }
+                    },
+                )
             })
+            .map(|(b, info)| BranchInfo { shadow: b.shadow, ..info })
             .collect();
         DecisionBuilder {
             priority_info,
@@ -473,7 +536,9 @@ impl DecisionBuilder {
         &self.policy
     }
 
-    /// The decision for `raw`, which an engine returned for `ticket`'s signal block.
+    /// The decision for `raw`, which an engine returned for `ticket`'s signal block:
+    /// the enforced branch decides, and a `shadow` branch that matched first
+    /// is recorded beside it.
     pub(crate) fn build(
         &self,
         compiled: &Compiled,
@@ -483,71 +548,100 @@ impl DecisionBuilder {
         raw: ir::RawOutcome,
     ) -> Decision {
         let hir = &compiled.hir;
+        let none = ir::RawOutcome::NONE;
         let mut trace = Vec::new();
-        let tried_priority = if raw.priority_rule == ir::RawOutcome::NONE {
-            self.priority_info.len()
-        } else {
-            raw.priority_rule as usize + 1
-        };
+        let tried_priority =
+            if raw.priority_rule == none { self.priority_info.len() } else { raw.priority_rule as usize + 1 };
         for (i, info) in self.priority_info.iter().take(tried_priority).enumerate() {
             trace.push(step(info, i as u32 == raw.priority_rule));
         }
-        let tried = if raw.branch == ir::RawOutcome::NONE { self.branch_info.len() } else { raw.branch as usize + 1 };
+        // Up to the enforced branch; a shadow branch that matched before it is
+        // shown as matched, and named by its step's `shadow` flag.
+        let tried = if raw.enforced_branch == none { self.branch_info.len() } else { raw.enforced_branch as usize + 1 };
         for (i, info) in self.branch_info.iter().take(tried).enumerate() {
-            trace.push(step(info, i as u32 == raw.branch));
+            let i = i as u32;
+            trace.push(step(info, i == raw.enforced_branch || i == raw.branch));
         }
-        let branch = compiled.program.branches.get(raw.branch as usize);
-        let outcome = branch.and_then(|b| outcome_of(hir, b));
-        let mut priority = raw.priority;
-        let mut fallbacks = Vec::new();
-        let mut destination = None;
-        let mut escalation = None;
-        let mut handoff = None;
-        let mut mode = match hir.mode {
-            Some(ast::Mode::Shadow) => Mode::Shadow,
-            Some(ast::Mode::Enforce) | None => Mode::Enforce,
-        };
-        let mut actions = Vec::new();
-        let mut final_dest = None;
         let signal_report = signal_report(hir, signals);
-        if let (Some(b), Some(o)) = (branch, outcome) {
+        let enforced = self.routed(compiled, ticket, ctx, raw.priority, raw.enforced_branch, &signal_report, &trace);
+        let shadow = (raw.branch != raw.enforced_branch)
+            .then(|| {
+                let info = self.branch_info.get(raw.branch as usize)?;
+                let r = self.routed(compiled, ticket, ctx, raw.priority, raw.branch, &signal_report, &trace);
+                Some(ShadowDecision {
+                    rule: info.name.clone(),
+                    location: info.location.clone(),
+                    destination: r.destination,
+                    priority: r.priority,
+                    sla: r.sla,
+                    fallbacks: r.fallbacks,
+                    actions: r.actions,
+                })
+            })
+            .flatten();
+        Decision {
+            schema_version: Decision::SCHEMA_VERSION,
+            ticket_id: ticket.id.clone(),
+            destination: enforced.destination,
+            priority: enforced.priority,
+            sla: enforced.sla,
+            escalation: enforced.escalation,
+            fallbacks: enforced.fallbacks,
+            actions: enforced.actions,
+            signals: signal_report,
+            trace,
+            handoff: enforced.handoff,
+            mode: match hir.mode {
+                Some(ast::Mode::Shadow) => Mode::Shadow,
+                Some(ast::Mode::Enforce) | None => Mode::Enforce,
+            },
+            shadow,
+            policy: self.policy.clone(),
+        }
+    }
+
+    /// What branch `branch` (or none) decides for the ticket: destination
+    /// after fallbacks, priority, SLAs, escalation and handoff, actions.
+    #[allow(clippy::too_many_arguments)]
+    fn routed(
+        &self,
+        compiled: &Compiled,
+        ticket: &Ticket,
+        ctx: &Context,
+        computed_priority: u32,
+        branch: u32,
+        signal_report: &SignalReport,
+        trace: &[TraceStep],
+    ) -> Routed {
+        let hir = &compiled.hir;
+        let branch_ir = compiled.program.branches.get(branch as usize);
+        let outcome = branch_ir.and_then(|b| outcome_of(hir, b));
+        let mut routed = Routed::default();
+        let mut priority = computed_priority;
+        let mut final_dest = None;
+        if let (Some(b), Some(o)) = (branch_ir, outcome) {
             if let Some(p) = o.priority {
                 priority = p.0;
             }
-            if o.shadow {
-                mode = Mode::Shadow;
-            }
-            actions = o.actions.iter().map(action).collect();
-            let (reached, available) = self.follow_fallbacks(hir, o.destination, ctx, &mut fallbacks);
+            routed.actions = o.actions.iter().map(action).collect();
+            let (reached, available) = self.follow_fallbacks(hir, o.destination, ctx, &mut routed.fallbacks);
             final_dest = Some(reached.index());
             let d = hir.destination(reached);
-            destination = Some(DestinationRef { name: d.name.clone(), kind: destination_kind(d.kind), available });
+            routed.destination =
+                Some(DestinationRef { name: d.name.clone(), kind: destination_kind(d.kind), available });
             if b.stage == hir::Stage::Escalation {
-                let info = &self.branch_info[raw.branch as usize];
-                escalation = Some(Escalation {
+                let info = &self.branch_info[branch as usize];
+                routed.escalation = Some(Escalation {
                     name: info.name.clone(),
                     reason: info.condition.clone(),
                     location: info.location.clone(),
                 });
-                handoff = Some(handoff_for(hir, ticket, o, info, &signal_report, &trace));
+                routed.handoff = Some(handoff_for(hir, ticket, o, info, signal_report, trace));
             }
         }
-        let sla = self.slas(hir, ticket, ctx, priority, final_dest);
-        Decision {
-            schema_version: Decision::SCHEMA_VERSION,
-            ticket_id: ticket.id.clone(),
-            destination,
-            priority: hir.priorities.get(priority as usize).map(|p| p.name.clone()).unwrap_or_default(),
-            sla,
-            escalation,
-            fallbacks,
-            actions,
-            signals: signal_report,
-            trace,
-            handoff,
-            mode,
-            policy: self.policy.clone(),
-        }
+        routed.sla = self.slas(hir, ticket, ctx, priority, final_dest);
+        routed.priority = hir.priorities.get(priority as usize).map(|p| p.name.clone()).unwrap_or_default();
+        routed
     }
 
     /// Follow `when closed` / `when full` until an available destination or the end of the chain.
@@ -717,7 +811,14 @@ pub(crate) fn location(db: &routec_compiler::SourceDb, span: routec_compiler::Sp
 }
 
 fn step(info: &BranchInfo, matched: bool) -> TraceStep {
-    TraceStep { stage: info.stage, name: info.name.clone(), matched, location: info.location.clone(), span: info.span }
+    TraceStep {
+        stage: info.stage,
+        name: info.name.clone(),
+        matched,
+        shadow: info.shadow,
+        location: info.location.clone(),
+        span: info.span,
+    }
 }
 
 fn outcome_of<'h>(hir: &'h hir::Policy, branch: &ir::Branch) -> Option<&'h hir::Outcome> {

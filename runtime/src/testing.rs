@@ -78,43 +78,10 @@ impl Policy {
                     ctx.load.insert(hir.destination(*d).name.clone(), *n);
                 }
                 let decision = self.route(&ticket, &ctx);
-                let dest = decision.destination.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| "nowhere".into());
-                let mut passed = true;
-                let mut actual = dest.clone();
-                if let Some(e) = &t.expect {
-                    passed &= hir.destination(e.destination).name == dest;
-                    if let Some(p) = e.priority {
-                        actual.push_str(&format!(" priority {}", decision.priority));
-                        passed &= hir.priority_name(p) == decision.priority;
-                    }
-                    match e.escalated {
-                        Some(want) => {
-                            actual.push_str(if decision.escalated() { " escalated" } else { " not escalated" });
-                            passed &= want == decision.escalated();
-                        }
-                        None => {
-                            if decision.escalated() {
-                                actual.push_str(" escalated");
-                            }
-                        }
-                    }
-                    let shadow = decision.mode == Mode::Shadow;
-                    if e.shadow || shadow {
-                        if shadow {
-                            actual.push_str(" shadow");
-                        }
-                        passed &= e.shadow == shadow;
-                    }
-                    let fell_back = !decision.fallbacks.is_empty();
-                    if e.fallback || fell_back {
-                        if fell_back {
-                            actual.push_str(" fallback");
-                        }
-                        passed &= !e.fallback || fell_back;
-                    }
-                } else {
-                    passed = false;
-                }
+                let (passed, actual) = match &t.expect {
+                    Some(e) => judge(hir, e, &decision),
+                    None => (false, String::new()),
+                };
                 TestOutcome {
                     name: t.name.clone(),
                     location: location(&self.compiled.db, t.span),
@@ -127,4 +94,54 @@ impl Policy {
             })
             .collect()
     }
+}
+
+/// Whether `decision` meets the expectation, and what it was, in the
+/// expectation's words. `expect D shadow` is about the decision of the
+/// `shadow` rule that matched (or a decision of a policy in `mode shadow`);
+/// without `shadow`, about the enforced decision.
+fn judge(hir: &routec_compiler::hir::Policy, e: &routec_compiler::hir::Expect, decision: &Decision) -> (bool, String) {
+    let policy_shadow = decision.mode == Mode::Shadow;
+    let (dest, priority, escalated, fell_back, shadow) = match (&decision.shadow, e.shadow && !policy_shadow) {
+        (Some(sh), true) => (sh.destination.as_ref(), &sh.priority, false, !sh.fallbacks.is_empty(), true),
+        _ => (
+            decision.destination.as_ref(),
+            &decision.priority,
+            decision.escalated(),
+            !decision.fallbacks.is_empty(),
+            policy_shadow,
+        ),
+    };
+    let dest = dest.map(|d| d.name.clone()).unwrap_or_else(|| "nowhere".into());
+    let mut passed = hir.destination(e.destination).name == dest;
+    let mut actual = dest;
+    if let Some(p) = e.priority {
+        actual.push_str(&format!(" priority {priority}"));
+        passed &= hir.priority_name(p) == priority;
+    }
+    match e.escalated {
+        Some(want) => {
+            actual.push_str(if escalated { " escalated" } else { " not escalated" });
+            passed &= want == escalated;
+        }
+        None if escalated => actual.push_str(" escalated"),
+        None => {}
+    }
+    if e.shadow || shadow {
+        if shadow {
+            actual.push_str(" shadow");
+        }
+        passed &= e.shadow == shadow;
+    }
+    if e.fallback || fell_back {
+        if fell_back {
+            actual.push_str(" fallback");
+        }
+        passed &= !e.fallback || fell_back;
+    }
+    if let (Some(sh), false) = (&decision.shadow, e.shadow) {
+        let to = sh.destination.as_ref().map(|d| d.name.as_str()).unwrap_or("nowhere");
+        actual.push_str(&format!(" (shadow rule `{}`: {to})", sh.rule));
+    }
+    (passed, actual)
 }

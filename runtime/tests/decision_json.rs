@@ -89,3 +89,42 @@ fn a_full_decision_has_the_reviewed_json_shape() {
     let json = serde_json::to_string_pretty(&decision).expect("a decision serialises");
     insta::assert_snapshot!(format!("policy:\n{POLICY}\nticket:\n{TICKET}\n\nrouted at {NOW}:\n{json}\n"));
 }
+
+/// A `shadow` rule matches first: the enforced decision comes from the next
+/// rule that matches, and the shadow rule's decision is kept beside it.
+const SHADOW_POLICY: &str = r##"policy "shadow-shape" version 1
+
+ticket {
+  id: string
+  subject: text
+  tier: free | pro
+}
+
+team billing
+ai assistant
+queue general
+
+rule ai_billing when subject has ["invoice"] and tier == free -> assistant
+  shadow
+  tag "ai-candidate"
+rule invoices when subject has ["invoice"] -> billing priority P2
+otherwise -> general
+"##;
+
+#[test]
+fn a_shadow_rule_is_recorded_beside_the_enforced_decision() {
+    let policy = Policy::compile("shadow-shape.route", SHADOW_POLICY).expect("the policy compiles");
+    let ticket = policy.ticket(r#"{"id": "T-7", "subject": "Invoice copy", "tier": "free"}"#).expect("valid");
+    let decision = policy.route(&ticket, &Context::at(NOW.parse().expect("an RFC 3339 time")));
+    assert_eq!(decision.destination.as_ref().map(|d| d.name.as_str()), Some("billing"));
+    let shadow = decision.shadow.as_ref().expect("the shadow rule matched first");
+    assert_eq!(shadow.destination.as_ref().map(|d| d.name.as_str()), Some("assistant"));
+    let json = serde_json::to_string_pretty(&decision).expect("a decision serialises");
+    insta::assert_snapshot!(format!("policy:\n{SHADOW_POLICY}\nrouted at {NOW}:\n{json}\n"));
+
+    // Without a shadow match there is nothing beside the enforced decision.
+    let pro = policy.ticket(r#"{"id": "T-8", "subject": "Invoice copy", "tier": "pro"}"#).expect("valid");
+    let decision = policy.route(&pro, &Context::at(NOW.parse().expect("an RFC 3339 time")));
+    assert_eq!(decision.destination.as_ref().map(|d| d.name.as_str()), Some("billing"));
+    assert!(decision.shadow.is_none());
+}
