@@ -30,7 +30,7 @@ mod testing;
 pub mod ticket;
 
 pub use decision::Decision;
-pub use loader::FsLoader;
+pub use loader::{DiskFs, FsLoader};
 pub use routec_compiler::Proofs;
 pub use testing::TestOutcome;
 pub use ticket::{Ticket, TicketError};
