@@ -23,7 +23,12 @@ pub(crate) struct Overlay<'w> {
     pub disk: &'w dyn FileSystem,
 }
 
-impl Overlay<'_> {
+impl<'w> Overlay<'w> {
+    /// Open documents over the disk.
+    pub(crate) fn new(docs: &'w BTreeMap<String, Document>, fallback: &'w dyn Loader) -> Overlay<'w> {
+        Overlay { docs, fallback, disk: &DiskFs }
+    }
+
     fn open(&self, path: &Path) -> Option<&Document> {
         self.docs.get(&paths::normalise(path))
     }

@@ -30,7 +30,6 @@ use routec_compiler::io::FileSystem;
 use routec_compiler::source::LineIndex;
 use routec_compiler::workspace::Importers;
 use routec_compiler::{FileId, Loader, NoImports, SourceDb, Span};
-use routec_runtime::DiskFs;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -126,7 +125,7 @@ impl World {
     pub(crate) fn open(&mut self, uri: Uri, text: String, version: i32) {
         let name = paths::uri_to_name(&uri);
         if let Some(dir) = Path::new(&name).parent().filter(|_| uri.as_str().starts_with("file:")) {
-            let files = Overlay { docs: &self.docs, fallback: &*self.fallback, disk: &DiskFs };
+            let files = Overlay::new(&self.docs, &*self.fallback);
             self.importers.scan(&files, dir);
         }
         self.docs.insert(name.clone(), Document::new(uri, text, version));
@@ -181,7 +180,7 @@ impl World {
         self.importers = Importers::default();
         let folders = self.folders.clone();
         self.set_workspace(&folders);
-        let files = Overlay { docs: &self.docs, fallback: &*self.fallback, disk: &DiskFs };
+        let files = Overlay::new(&self.docs, &*self.fallback);
         for dir in self.docs.keys().filter_map(|n| Path::new(n).parent()) {
             self.importers.scan(&files, dir);
         }
@@ -192,15 +191,16 @@ impl World {
     /// Find the `.route` files under the workspace folders and their imports.
     pub(crate) fn set_workspace(&mut self, folders: &[PathBuf]) {
         self.folders = folders.to_vec();
-        let files = Overlay { docs: &self.docs, fallback: &*self.fallback, disk: &DiskFs };
+        let files = Overlay::new(&self.docs, &*self.fallback);
         for folder in folders {
             self.importers.scan_tree(&files, folder, MAX_DEPTH);
         }
     }
 
-    /// Open documents over the disk.
+    /// Open documents over the disk (a method borrows all of `self`; where
+    /// `self.importers` is written, `Overlay::new` borrows the fields).
     fn files(&self) -> Overlay<'_> {
-        Overlay { docs: &self.docs, fallback: &*self.fallback, disk: &DiskFs }
+        Overlay::new(&self.docs, &*self.fallback)
     }
 
     /// The file that imports `name`: an open analysis including it, else a scanned importer.
