@@ -100,3 +100,34 @@ impl Loader for DiskLoader {
         Ok((name, text))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_types::Uri;
+    use routec_compiler::io::MemoryFs;
+    use routec_compiler::workspace::Importers;
+    use routec_compiler::NoImports;
+    use std::str::FromStr;
+
+    #[test]
+    fn open_documents_come_before_the_disk() {
+        let mut disk = MemoryFs::new("/w");
+        disk.add_file("/w/a.route", "team on_disk\n").add_file("/w/b.route", "team b\n");
+        let mut docs = BTreeMap::new();
+        for (name, text) in [("/w/a.route", "import \"b.route\"\n"), ("/w/unsaved.route", "team u\n")] {
+            let uri = Uri::from_str(&format!("file://{name}")).unwrap();
+            docs.insert(name.to_string(), Document::new(uri, text.to_string(), 1));
+        }
+        let files = Overlay { docs: &docs, fallback: &NoImports, disk: &disk };
+        assert_eq!(files.read_to_string(Path::new("/w/./a.route")).unwrap(), "import \"b.route\"\n");
+        assert_eq!(files.read_to_string(Path::new("/w/b.route")).unwrap(), "team b\n");
+        assert_eq!(files.file_size(Path::new("/w/a.route")).unwrap(), 17);
+        assert!(files.is_file(Path::new("/w/unsaved.route")) && !disk.is_file(Path::new("/w/unsaved.route")));
+        // The compiler's workspace scan sees the buffer's import, not the saved text.
+        let mut importers = Importers::default();
+        importers.scan(&files, Path::new("/w"));
+        let of_b = importers.importers_of("/w/b.route").map(|i| i.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(of_b, Some(vec!["/w/a.route".to_string()]));
+    }
+}

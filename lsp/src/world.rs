@@ -48,7 +48,7 @@ pub(crate) struct Document {
 }
 
 impl Document {
-    fn new(uri: Uri, text: String, version: i32) -> Document {
+    pub(crate) fn new(uri: Uri, text: String, version: i32) -> Document {
         let lines = LineIndex::new(&text);
         Document { uri, text: text.into(), version, lines }
     }

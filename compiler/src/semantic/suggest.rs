@@ -1,5 +1,5 @@
 //! "Did you mean `x`?": the closest known name to an unknown one, and the
-//! diagnostic builder every unknown-name error uses ([`Diagnostic::did_you_mean`]).
+//! diagnostic builder every unknown-name error uses (`Diagnostic::did_you_mean`).
 
 use crate::diagnostic::Diagnostic;
 
