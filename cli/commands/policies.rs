@@ -6,7 +6,9 @@
 //! each policy once, its modules with it.
 
 use crate::exit::CliError;
+use routec_compiler::io::FileSystem;
 use routec_compiler::workspace;
+use routec_runtime::DiskFs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -74,27 +76,24 @@ pub fn distinct(files: &[PathBuf], verb: &str, mut unreadable: impl FnMut(CliErr
 fn resolve(files: &[PathBuf]) -> Vec<(PathBuf, std::io::Result<Target>)> {
     let mut importers = workspace::Importers::default();
     for file in files {
-        importers.scan(file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+        importers.scan(&DiskFs, file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
     }
-    let cwd = std::env::current_dir().ok();
-    let absolute = |path: &Path| match &cwd {
-        Some(cwd) if path.is_relative() => workspace::normalise(&cwd.join(path)),
-        _ => workspace::normalise(path),
-    };
-    let named: Vec<(String, &PathBuf)> = files.iter().map(|f| (absolute(f), f)).collect();
+    let cwd = DiskFs.current_dir().ok();
+    let named: Vec<(String, &PathBuf)> =
+        files.iter().map(|f| (workspace::absolute(&DiskFs, f).display().to_string(), f)).collect();
     let target = |importers: &mut workspace::Importers, file: &PathBuf| -> std::io::Result<Target> {
-        let text = std::fs::read_to_string(file)?;
+        let text = DiskFs.read_to_string(file)?;
         let own = |text, orphan| Target { file: file.clone(), policy: file.clone(), text, orphan };
         if !workspace::is_module(&text) {
             return Ok(own(text, false));
         }
-        let Some(policy) = importers.policy_of(file) else { return Ok(own(text, true)) };
+        let Some(policy) = importers.policy_of(&DiskFs, file) else { return Ok(own(text, true)) };
         let key = workspace::normalise(&policy);
         let shown = match named.iter().find(|(name, _)| *name == key) {
             Some((_, named)) => (*named).clone(),
             None => cwd.as_deref().and_then(|c| policy.strip_prefix(c).ok()).map_or(policy.clone(), Path::to_path_buf),
         };
-        let text = std::fs::read_to_string(&policy)?;
+        let text = DiskFs.read_to_string(&policy)?;
         Ok(Target { file: file.clone(), policy: shown, text, orphan: false })
     };
     files.iter().map(|file| (file.clone(), target(&mut importers, file))).collect()

@@ -41,6 +41,7 @@ fn main() {
     println!("(checksum {checksum})");
 }
 
+#[allow(clippy::disallowed_methods, reason = "a benchmark binary reading its own figures from /proc")]
 fn report(iteration: usize) {
     let (vm_kib, rss_kib) = statm();
     let mappings = std::fs::read_to_string("/proc/self/maps").map(|m| m.lines().count()).unwrap_or(0);
@@ -48,6 +49,7 @@ fn report(iteration: usize) {
 }
 
 /// (virtual size, resident set) in KiB from `/proc/self/statm` (pages).
+#[allow(clippy::disallowed_methods, reason = "a benchmark binary reading its own figures from /proc")]
 fn statm() -> (u64, u64) {
     let text = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
@@ -66,6 +68,7 @@ struct Files {
     dir: PathBuf,
 }
 
+#[allow(clippy::disallowed_methods, reason = "a benchmark binary reading the repository's example policies")]
 impl Loader for Files {
     fn load(&self, _importer: &str, path: &str) -> Result<(String, String), String> {
         let full = self.dir.join(path);
@@ -74,6 +77,7 @@ impl Loader for Files {
 }
 
 /// The example policies plus a generated 200-rule one, lowered once.
+#[allow(clippy::disallowed_methods, reason = "a benchmark binary reading the repository's example policies")]
 fn programs() -> Vec<(String, Program)> {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut sources = Vec::new();

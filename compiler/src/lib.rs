@@ -4,13 +4,15 @@
 //! `hir`) → `analysis` (proofs about the checked policy) → `ir` (flat program
 //! over a signal block) → `interp` (the reference engine). Every stage pushes
 //! diagnostics into one sink; only [`compile`] returns `Result`. The compiler
-//! does no IO: sources and model labels come through the [`Loader`] trait.
+//! does no IO: sources and model labels come through the [`Loader`] trait,
+//! files for the workspace scan through [`io::FileSystem`].
 
 pub mod analysis;
 pub mod diagnostic;
 pub mod fmt;
 pub mod ide;
 pub mod interp;
+pub mod io;
 pub mod ir;
 pub mod jit;
 pub mod semantic;

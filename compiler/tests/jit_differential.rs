@@ -813,6 +813,7 @@ struct ExampleFiles {
     dir: std::path::PathBuf,
 }
 
+#[allow(clippy::disallowed_methods, reason = "a test harness reading the repository's example policies")]
 impl Loader for ExampleFiles {
     fn load(&self, _importer: &str, path: &str) -> Result<(String, String), String> {
         let full = self.dir.join(path);
@@ -821,6 +822,7 @@ impl Loader for ExampleFiles {
     }
 }
 
+#[allow(clippy::disallowed_methods, reason = "a test harness reading the repository's example policies")]
 #[test]
 fn example_policies_agree() {
     if !jit::host_supported() {

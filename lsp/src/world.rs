@@ -5,9 +5,11 @@
 //! it (transitively), or itself when nothing does. So opening `teams.route`,
 //! which `policy.route` imports, shows the diagnostics `routec check
 //! policy.route` reports for `teams.route` — not "no `policy` line". Owners
-//! are found from the analyses of open documents and from a scan of the
+//! are found from the analyses of open documents and from the compiler's
+//! workspace scan (`routec_compiler::workspace::Importers`) of the
 //! workspace folders and of each open document's directory for `import`
-//! lines.
+//! lines, reading files through the [`Overlay`] (open buffers first, then
+//! the disk).
 //!
 //! Every owner keeps its current analysis and its last analysis without
 //! syntax errors; requests about a document whose current text does not
@@ -24,16 +26,18 @@ use crate::shift::Shift;
 use lsp_types as lsp;
 use lsp_types::Uri;
 use routec_compiler::ide::{self, Snapshot};
+use routec_compiler::io::FileSystem;
 use routec_compiler::source::LineIndex;
+use routec_compiler::workspace::Importers;
 use routec_compiler::{FileId, Loader, NoImports, SourceDb, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Workspace files scanned at most.
+/// Workspace files analysed at most for workspace symbols.
 const MAX_WORKSPACE_FILES: usize = 2000;
-/// Directory depth scanned in a workspace folder.
-const MAX_DEPTH: usize = 8;
+/// Directory levels scanned below a workspace folder.
+const MAX_DEPTH: usize = 7;
 
 /// An open document.
 pub(crate) struct Document {
@@ -44,7 +48,7 @@ pub(crate) struct Document {
 }
 
 impl Document {
-    fn new(uri: Uri, text: String, version: i32) -> Document {
+    pub(crate) fn new(uri: Uri, text: String, version: i32) -> Document {
         let lines = LineIndex::new(&text);
         Document { uri, text: text.into(), version, lines }
     }
@@ -72,11 +76,9 @@ pub(crate) struct Publish {
 pub(crate) struct World {
     pub docs: BTreeMap<String, Document>,
     roots: BTreeMap<String, Root>,
-    /// File name → names of files whose text has an `import` of it.
-    importers: BTreeMap<String, BTreeSet<String>>,
-    scanned_dirs: BTreeSet<PathBuf>,
+    /// Which scanned file imports which, and the workspace's files.
+    importers: Importers,
     folders: Vec<PathBuf>,
-    workspace_files: Vec<String>,
     dirty: BTreeSet<String>,
     fallback: Box<dyn Loader>,
     /// Run the proofs during [`World::flush`] instead of on the prover
@@ -101,10 +103,8 @@ impl World {
         World {
             docs: BTreeMap::new(),
             roots: BTreeMap::new(),
-            importers: BTreeMap::new(),
-            scanned_dirs: BTreeSet::new(),
+            importers: Importers::default(),
             folders: Vec::new(),
-            workspace_files: Vec::new(),
             dirty: BTreeSet::new(),
             fallback,
             sync_proofs: false,
@@ -125,7 +125,8 @@ impl World {
     pub(crate) fn open(&mut self, uri: Uri, text: String, version: i32) {
         let name = paths::uri_to_name(&uri);
         if let Some(dir) = Path::new(&name).parent().filter(|_| uri.as_str().starts_with("file:")) {
-            self.scan_dir(dir, 1);
+            let files = Overlay::new(&self.docs, &*self.fallback);
+            self.importers.scan(&files, dir);
         }
         self.docs.insert(name.clone(), Document::new(uri, text, version));
         self.dirty.insert(name);
@@ -176,15 +177,12 @@ impl World {
         let names: Vec<String> = self.docs.keys().cloned().collect();
         self.dirty.extend(names);
         self.symbol_cache.clear();
-        self.importers.clear();
-        self.scanned_dirs.clear();
-        self.workspace_files.clear();
+        self.importers = Importers::default();
         let folders = self.folders.clone();
         self.set_workspace(&folders);
-        let dirs: Vec<PathBuf> =
-            self.docs.keys().filter_map(|n| Path::new(n).parent().map(Path::to_path_buf)).collect();
-        for dir in dirs {
-            self.scan_dir(&dir, 1);
+        let files = Overlay::new(&self.docs, &*self.fallback);
+        for dir in self.docs.keys().filter_map(|n| Path::new(n).parent()) {
+            self.importers.scan(&files, dir);
         }
     }
 
@@ -193,42 +191,16 @@ impl World {
     /// Find the `.route` files under the workspace folders and their imports.
     pub(crate) fn set_workspace(&mut self, folders: &[PathBuf]) {
         self.folders = folders.to_vec();
+        let files = Overlay::new(&self.docs, &*self.fallback);
         for folder in folders {
-            self.scan_dir(folder, MAX_DEPTH);
+            self.importers.scan_tree(&files, folder, MAX_DEPTH);
         }
     }
 
-    fn scan_dir(&mut self, dir: &Path, depth: usize) {
-        if depth == 0 || !self.scanned_dirs.insert(dir.to_path_buf()) {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for path in entries {
-            let hidden = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.') || n == "target" || n == "node_modules");
-            if hidden {
-                continue;
-            }
-            if path.is_dir() {
-                self.scan_dir(&path, depth - 1);
-            } else if path.extension().is_some_and(|e| e == "route") && self.workspace_files.len() < MAX_WORKSPACE_FILES
-            {
-                let name = paths::normalise(&path);
-                if self.workspace_files.contains(&name) {
-                    continue;
-                }
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    for import in routec_compiler::workspace::imports(&text) {
-                        self.importers.entry(paths::resolve_import(&name, &import)).or_default().insert(name.clone());
-                    }
-                }
-                self.workspace_files.push(name);
-            }
-        }
+    /// Open documents over the disk (a method borrows all of `self`; where
+    /// `self.importers` is written, `Overlay::new` borrows the fields).
+    fn files(&self) -> Overlay<'_> {
+        Overlay::new(&self.docs, &*self.fallback)
     }
 
     /// The file that imports `name`: an open analysis including it, else a scanned importer.
@@ -238,8 +210,9 @@ impl World {
             return Some(root.clone());
         }
         // A scanned importer counts while it is open or still on disk.
-        let importers = self.importers.get(name)?;
-        importers.iter().find(|i| self.docs.contains_key(*i) || Path::new(i).is_file()).cloned()
+        let importers = self.importers.importers_of(name)?;
+        let files = self.files();
+        importers.iter().find(|i| files.is_file(Path::new(i))).cloned()
     }
 
     /// The policy `name` is analysed as part of.
@@ -264,7 +237,7 @@ impl World {
             if !seen.insert(n.clone()) {
                 continue;
             }
-            match self.importers.get(&n) {
+            match self.importers.importers_of(&n) {
                 Some(set) if !set.is_empty() => stack.extend(set.iter().cloned()),
                 _ => {
                     out.insert(n);
@@ -279,7 +252,7 @@ impl World {
     fn root_text(&self, root: &str) -> Option<Arc<str>> {
         match self.docs.get(root) {
             Some(doc) => Some(doc.text.clone()),
-            None => std::fs::read_to_string(root).ok().map(Into::into),
+            None => self.files().read_to_string(Path::new(root)).ok().map(Into::into),
         }
     }
 
@@ -287,7 +260,7 @@ impl World {
         let text = if text.len() > MAX_ANALYSED_BYTES { "" } else { text };
         let mut db = SourceDb::new();
         let id = db.add(root, text);
-        let overlay = Overlay { docs: &self.docs, fallback: &*self.fallback };
+        let overlay = self.files();
         Arc::new(Snapshot::new(match cache {
             Some(cache) => ide::analyze_without_proofs_cached(db, id, &overlay, cache),
             None => ide::analyze_without_proofs(db, id, &overlay),
@@ -467,12 +440,12 @@ impl World {
     /// file no open owner includes (analysed alone, cached).
     pub(crate) fn all_snapshots(&mut self) -> Vec<Arc<Snapshot>> {
         let mut out: Vec<Arc<Snapshot>> = self.roots.values().map(|r| r.current.clone()).collect();
-        let files = self.workspace_files.clone();
+        let files: Vec<String> = self.importers.files().take(MAX_WORKSPACE_FILES).collect();
         for name in files {
             if out.iter().any(|s| s.file_id(&name).is_some()) {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(&name) else { continue };
+            let Ok(text) = self.files().read_to_string(Path::new(&name)) else { continue };
             if text.len() > MAX_ANALYSED_BYTES {
                 continue;
             }

@@ -55,7 +55,7 @@ mod testing;
 mod ticket;
 
 pub use decision::{Decision, Mode};
-pub use loader::FsLoader;
+pub use loader::{DiskFs, FsLoader};
 pub use policy::{Context, EngineError, EngineKind, Policy, PolicyError};
 pub use routec_compiler::Proofs;
 pub use testing::TestOutcome;

@@ -289,13 +289,9 @@ impl Checker<'_> {
     pub(super) fn unknown_value(&mut self, e: EnumId, name: &str, span: Span, lpath: &ast::Path) {
         let def = self.policy.enum_def(e);
         let names: Vec<&str> = def.values.iter().map(|v| v.name.as_str()).collect();
-        let (help, suggestion) = suggest::help_for("value", name, &names);
-        let mut d = Diagnostic::error(Code::UnknownValue, format!("`{}` has no value `{name}`", lpath.dotted()))
+        let d = Diagnostic::error(Code::UnknownValue, format!("`{}` has no value `{name}`", lpath.dotted()))
             .primary(span, format!("not a value of {}", describe(&self.policy, &Ty::Enum(e))))
-            .help(help);
-        if let Some(s) = suggestion {
-            d = d.suggest(s);
-        }
+            .did_you_mean("value", name, &names);
         self.error(d);
     }
 
@@ -528,13 +524,9 @@ impl Checker<'_> {
                 Some(id) => Some(*id),
                 None => {
                     let names: Vec<&str> = self.keyword_ids.keys().map(String::as_str).collect();
-                    let (help, suggestion) = suggest::help_for("keyword set", &name.name, &names);
-                    let mut d = Diagnostic::error(Code::UnknownName, format!("unknown keyword set `{}`", name.name))
+                    let d = Diagnostic::error(Code::UnknownName, format!("unknown keyword set `{}`", name.name))
                         .primary(name.span, "no `keywords` with this name")
-                        .help(help);
-                    if let Some(s) = suggestion {
-                        d = d.suggest(s);
-                    }
+                        .did_you_mean("keyword set", &name.name, &names);
                     self.error(d);
                     None
                 }
@@ -571,13 +563,9 @@ impl Checker<'_> {
                 Some(id) => Some(*id),
                 None => {
                     let names: Vec<&str> = self.regex_ids.keys().map(String::as_str).collect();
-                    let (help, suggestion) = suggest::help_for("regex", &name.name, &names);
-                    let mut d = Diagnostic::error(Code::UnknownName, format!("unknown regex `{}`", name.name))
+                    let d = Diagnostic::error(Code::UnknownName, format!("unknown regex `{}`", name.name))
                         .primary(name.span, "no `regex` with this name")
-                        .help(help);
-                    if let Some(s) = suggestion {
-                        d = d.suggest(s);
-                    }
+                        .did_you_mean("regex", &name.name, &names);
                     self.error(d);
                     None
                 }

@@ -209,14 +209,9 @@ impl<'a> Checker<'a> {
             for a in allows {
                 if Code::from_name(&a.code).is_none() {
                     let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-                    let (help, suggestion) = suggest::help_for("code", &a.code, &names);
-                    let mut d =
-                        Diagnostic::warning(Code::UnknownAllow, format!("unknown diagnostic code `{}`", a.code))
-                            .primary(a.span, "not a routec diagnostic code")
-                            .help(help);
-                    if let Some(s) = suggestion {
-                        d = d.suggest(s);
-                    }
+                    let d = Diagnostic::warning(Code::UnknownAllow, format!("unknown diagnostic code `{}`", a.code))
+                        .primary(a.span, "not a routec diagnostic code")
+                        .did_you_mean("code", &a.code, &names);
                     checker.error(d);
                 }
             }
@@ -407,13 +402,9 @@ impl<'a> Checker<'a> {
             return Some(*id);
         }
         let names: Vec<&str> = self.dest_ids.keys().map(String::as_str).collect();
-        let (help, suggestion) = suggest::help_for("destination", &ident.name, &names);
-        let mut d = Diagnostic::error(Code::UnknownName, format!("unknown destination `{}`", ident.name))
+        let d = Diagnostic::error(Code::UnknownName, format!("unknown destination `{}`", ident.name))
             .primary(ident.span, "no team, queue, role or ai handler has this name")
-            .help(help);
-        if let Some(s) = suggestion {
-            d = d.suggest(s);
-        }
+            .did_you_mean("destination", &ident.name, &names);
         self.error(d);
         None
     }
@@ -423,13 +414,9 @@ impl<'a> Checker<'a> {
             return Some(*id);
         }
         let names: Vec<&str> = self.policy.priorities.iter().map(|p| p.name.as_str()).collect();
-        let (help, suggestion) = suggest::help_for("priority", &ident.name, &names);
-        let mut d = Diagnostic::error(Code::UnknownName, format!("unknown priority `{}`", ident.name))
+        let d = Diagnostic::error(Code::UnknownName, format!("unknown priority `{}`", ident.name))
             .primary(ident.span, "not a declared priority")
-            .help(help);
-        if let Some(s) = suggestion {
-            d = d.suggest(s);
-        }
+            .did_you_mean("priority", &ident.name, &names);
         self.error(d);
         None
     }

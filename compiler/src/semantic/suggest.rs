@@ -1,4 +1,7 @@
-//! "Did you mean `x`?": the closest known name to an unknown one.
+//! "Did you mean `x`?": the closest known name to an unknown one, and the
+//! diagnostic builder every unknown-name error uses (`Diagnostic::did_you_mean`).
+
+use crate::diagnostic::Diagnostic;
 
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -27,6 +30,20 @@ pub fn help_for(kind: &str, name: &str, candidates: &[&str]) -> (String, Option<
             let list = shown.iter().take(8).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
             let more = if shown.len() > 8 { ", …" } else { "" };
             (format!("known {kind}s: {list}{more}"), None)
+        }
+    }
+}
+
+impl Diagnostic {
+    /// The `help:` for an unknown `name` of some `kind` ("field",
+    /// "schedule"), given the names that exist: "did you mean `x`?" with `x`
+    /// as the suggested fix, else the known names, else "declare the … first".
+    pub(crate) fn did_you_mean(self, kind: &str, name: &str, candidates: &[&str]) -> Diagnostic {
+        let (help, suggestion) = help_for(kind, name, candidates);
+        let diagnostic = self.help(help);
+        match suggestion {
+            Some(s) => diagnostic.suggest(s),
+            None => diagnostic,
         }
     }
 }

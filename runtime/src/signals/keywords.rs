@@ -1,20 +1,28 @@
 //! Keyword sets: every phrase of every set matched case-insensitively on
-//! word boundaries, one pass per text field over the lower-cased text.
+//! word boundaries, one pass per text field. Phrases are normalised (lower
+//! case, one space between words); the text is either read raw, with case
+//! and whitespace runs folded on the fly (ASCII text, the fast path), or
+//! first copied lower-cased with whitespace runs collapsed (other text).
 //!
 //! Two searches find the same occurrences:
 //! - `WordStarts`, used when every phrase is at least three bytes long and
 //!   begins with a word character (the usual case): a phrase that must start
-//!   on a word boundary can only begin where a word begins, so one pass looks
-//!   up the first three bytes of each word start in a small hash table and
-//!   compares the few phrases filed under them. Each candidate position is
-//!   checked on its own, so overlapping phrases need no special care.
-//! - Otherwise an aho-corasick leftmost search, which reports non-overlapping
-//!   matches only; when phrases can overlap ("double charged" / "charged
-//!   twice") each reported match is followed by an overlapping search of just
-//!   its neighbourhood. Every occurrence of a phrase either is a reported match
-//!   or overlaps one (the search resumes after a match, and the next one it
-//!   reports starts no later than any occurrence it has not passed), so the
-//!   neighbourhoods hold every occurrence the leftmost search skipped.
+//!   on a word boundary can only begin where a word begins, so one pass finds
+//!   the word starts eight bytes at a time, tests the folded first three
+//!   bytes of each against a 64 Kibit filter, and compares only the phrases
+//!   filed under them in a small hash table. Each candidate position is
+//!   checked on its own, so overlapping phrases need no special care. It
+//!   reads ASCII text raw unless a phrase has a space as its second byte
+//!   (a run of spaces there would shift the prefix); it stops at the first
+//!   non-ASCII chunk, and the text is then searched again, normalised.
+//! - Otherwise an aho-corasick leftmost search over the normalised text,
+//!   which reports non-overlapping matches only; when phrases can overlap
+//!   ("double charged" / "charged twice") each reported match is followed by
+//!   an overlapping search of just its neighbourhood. Every occurrence of a
+//!   phrase either is a reported match or overlaps one (the search resumes
+//!   after a match, and the next one it reports starts no later than any
+//!   occurrence it has not passed), so the neighbourhoods hold every
+//!   occurrence the leftmost search skipped.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
