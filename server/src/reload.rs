@@ -475,3 +475,163 @@ fn follow(
     *dirs = watched;
     *files = wanted;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use routec_store::StoreOptions;
+
+    const POLICY: &str = r#"policy "demo" version 1
+import "teams.route"
+ticket { subject: text  tier: free | pro }
+rule invoices when subject has ["invoice", "refund"] -> billing
+otherwise -> general
+"#;
+    const TEAMS: &str = "queue general\nteam billing\n";
+
+    struct Site {
+        dir: tempfile::TempDir,
+        store: Store,
+        metrics: Arc<Metrics>,
+    }
+
+    impl Site {
+        async fn new() -> Site {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            std::fs::write(dir.path().join("policy.route"), POLICY).expect("write the policy");
+            std::fs::write(dir.path().join("teams.route"), TEAMS).expect("write the module");
+            let url = format!("sqlite:{}", dir.path().join("routec.db").display());
+            let store = Store::open(&url, StoreOptions::default()).await.expect("the store opens");
+            Site { dir, store, metrics: Arc::new(Metrics::new()) }
+        }
+
+        fn policy(&self) -> PathBuf {
+            self.dir.path().join("policy.route")
+        }
+
+        fn write(&self, name: &str, text: &str) {
+            // As editors do: a new file renamed over the old one.
+            let tmp = self.dir.path().join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, text).expect("write");
+            std::fs::rename(&tmp, self.dir.path().join(name)).expect("rename");
+        }
+
+        async fn reloader(&self) -> Arc<Reloader> {
+            Reloader::start(&self.policy(), ReloadOptions::default(), self.store.clone(), self.metrics.clone())
+                .await
+                .expect("the first version loads")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_good_version_is_swapped_in_and_recorded_while_old_requests_keep_theirs() {
+        let site = Site::new().await;
+        let reloader = site.reloader().await;
+        let in_flight = reloader.current();
+        let first = reloader.info();
+        assert_eq!((first.version, first.trigger, first.reloads), (1, Trigger::Start, 0));
+
+        site.write("policy.route", &POLICY.replace("version 1", "version 2"));
+        let info = reloader.reload(Trigger::Api).await.expect("the new version loads");
+        assert_eq!((info.version, info.trigger, info.reloads, info.reload_failures), (2, Trigger::Api, 1, 0));
+        assert_ne!(info.hash, first.hash);
+        assert_eq!(reloader.current().hash(), info.hash);
+        assert_eq!(in_flight.hash(), first.hash, "a request's Arc keeps the version it started with");
+
+        let versions = site.store.policy_versions().await.expect("versions");
+        let hashes: BTreeSet<&str> = versions.iter().map(|v| v.policy_hash.as_str()).collect();
+        assert_eq!(hashes, BTreeSet::from([first.hash.as_str(), info.hash.as_str()]));
+        let sources = versions.iter().find_map(|v| v.source.clone()).expect("the sources are kept");
+        assert!(sources.contains("teams.route") && sources.contains("team billing"), "{sources}");
+        let metrics = site.metrics.render();
+        assert!(metrics.contains(r#"routec_policy_reloads_total{result="success"} 1"#), "{metrics}");
+        assert!(metrics.contains(&format!(r#"hash="{}""#, info.hash)), "{metrics}");
+    }
+
+    #[tokio::test]
+    async fn a_broken_version_is_refused_and_the_old_one_keeps_serving() {
+        let site = Site::new().await;
+        let reloader = site.reloader().await;
+        let first = reloader.info();
+
+        site.write("teams.route", "queue general\n");
+        let failure = reloader.reload(Trigger::Signal).await.expect_err("billing is gone");
+        assert_eq!(failure.trigger, Trigger::Signal);
+        assert!(failure.message.contains("does not compile"), "{failure}");
+        assert!(failure.diagnostics.iter().any(|d| d.contains("billing")), "{failure}");
+        assert_eq!(reloader.current().hash(), first.hash);
+        let info = reloader.info();
+        assert_eq!((info.hash.as_str(), info.reloads, info.reload_failures), (first.hash.as_str(), 0, 1));
+        assert_eq!(info.last_reload_error, Some(failure));
+        assert!(site.metrics.render().contains(r#"routec_policy_reloads_total{result="failure"} 1"#));
+
+        // Fixed: served again, and the error is forgotten.
+        site.write("teams.route", TEAMS);
+        let info = reloader.reload(Trigger::Api).await.expect("fixed");
+        assert_eq!(info.last_reload_error, None);
+        assert_eq!(info.reload_failures, 1);
+    }
+
+    #[tokio::test]
+    async fn a_policy_that_does_not_compile_cannot_start() {
+        let site = Site::new().await;
+        site.write("policy.route", "policy \"demo\" version 1\nrule x when -> nowhere\n");
+        let err = Reloader::start(&site.policy(), ReloadOptions::default(), site.store.clone(), site.metrics.clone())
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(&err, StartError::Policy(f) if f.trigger == Trigger::Start && !f.diagnostics.is_empty()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_watch_list_follows_imports_through_the_text_on_disk() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let root = dir.path().join("policy.route");
+        std::fs::create_dir(dir.path().join("shared")).expect("mkdir");
+        std::fs::write(&root, "policy \"p\" version 1\nimport \"shared/teams.route\"\n").expect("write");
+        // A module importing back (a cycle) and a file that does not exist yet.
+        std::fs::write(dir.path().join("shared/teams.route"), "import \"../policy.route\"\nimport \"hours.route\"\n")
+            .expect("write");
+        let list = watch_list(&root, None);
+        let names: Vec<String> =
+            list.iter().map(|p| p.strip_prefix(dir.path()).unwrap_or(p).display().to_string()).collect();
+        assert_eq!(names, ["policy.route", "shared/hours.route", "shared/teams.route"]);
+        assert!(list.iter().all(|p| p.is_absolute()));
+    }
+
+    #[test]
+    fn the_watch_list_has_the_classifier_model() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/saas-b2b/policy.route");
+        let policy = Policy::load_with(&example, Proofs::Skip).expect("the example loads");
+        let list = watch_list(&example, Some(&policy));
+        assert!(list.iter().any(|p| p.ends_with("examples/saas-b2b/models/intent.model")), "{list:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_change_on_disk_reloads_and_stops_at_shutdown() {
+        let site = Site::new().await;
+        let reloader = site.reloader().await;
+        let shutdown = Shutdown::new();
+        let watchers = spawn(reloader.clone(), shutdown.clone()).expect("the watchers start");
+        // Inotify watches are in place once `spawn`'s task has run: give it a moment, bounded.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A change in the imported module, not the policy file.
+        site.write("teams.route", "queue general\nteam billing\nteam sales\n");
+        let mut waited = Duration::ZERO;
+        while reloader.info().reloads == 0 && waited < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            waited += Duration::from_millis(25);
+        }
+        let info = reloader.info();
+        assert_eq!((info.reloads, info.trigger), (1, Trigger::File), "{info:?}");
+        // Reading the files to reload them is not a change: no second reload.
+        tokio::time::sleep(DEBOUNCE * 3).await;
+        assert_eq!(reloader.info().reloads, 1);
+        shutdown.trigger();
+        watchers.files.await.expect("the watcher stops");
+        watchers.signal.await.expect("the signal task stops");
+    }
+}

@@ -126,4 +126,57 @@ mod tests {
         assert_eq!(interval(Duration::from_secs(300)), MIN_INTERVAL);
         assert_eq!(interval(Duration::from_secs(6_000)), Duration::from_secs(600));
     }
+
+    fn decision(id: &str, decided_at: &str) -> routec_store::NewDecision {
+        routec_store::NewDecision {
+            ticket_id: Some(id.into()),
+            dedup_key: format!("ticket:{id}"),
+            content_hash: "c".into(),
+            policy_hash: "p".into(),
+            policy_name: "demo".into(),
+            policy_version: 1,
+            decided_at: decided_at.parse().expect("a timestamp"),
+            destination: Some("billing".into()),
+            priority: "P2".into(),
+            escalation: None,
+            decision: serde_json::json!({}),
+            shadow: None,
+            ticket: serde_json::json!({"id": id}),
+            outbox: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_purge_deletes_only_what_is_older_than_the_period() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("routec.db").display());
+        let store = Store::open(&url, routec_store::StoreOptions::default()).await.expect("the store opens");
+        let old = store.record(decision("T-old", "2026-01-01T00:00:00Z")).await.expect("recorded");
+        let recent = store.record(decision("T-new", "2026-11-30T00:00:00Z")).await.expect("recorded");
+        let now: jiff::Timestamp = "2026-12-03T00:00:00Z".parse().expect("a timestamp");
+        assert_eq!(purge_once(&store, Duration::from_secs(90 * 86_400), now).await, Some(1));
+        assert_eq!(store.decision(&old.decision.id).await.expect("read"), None);
+        assert!(store.decision(&recent.decision.id).await.expect("read").is_some());
+        assert_eq!(store.count_decisions().await.expect("count"), 1);
+        // Nothing left to purge.
+        assert_eq!(purge_once(&store, Duration::from_secs(90 * 86_400), now).await, Some(0));
+    }
+
+    #[tokio::test]
+    async fn the_task_purges_at_start_and_stops_at_shutdown() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("routec.db").display());
+        let store = Store::open(&url, routec_store::StoreOptions::default()).await.expect("the store opens");
+        store.record(decision("T-ancient", "2000-01-01T00:00:00Z")).await.expect("recorded");
+        let shutdown = Shutdown::new();
+        let task = spawn(store.clone(), Duration::from_secs(86_400), shutdown.clone());
+        let mut polls = 0;
+        while store.count_decisions().await.expect("count") > 0 && polls < 500 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            polls += 1;
+        }
+        assert_eq!(store.count_decisions().await.expect("count"), 0);
+        shutdown.trigger();
+        task.await.expect("the task ends");
+    }
 }
