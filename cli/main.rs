@@ -35,6 +35,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Run the language server (LSP over stdio) for editors.
     Lsp(commands::lsp::LspArgs),
+    /// Run the routing service: an HTTP API that decides tickets and logs every decision.
+    Serve(commands::serve::ServeArgs),
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {
@@ -53,5 +55,6 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Classify(args) => commands::classify::run(args),
         Command::Lsp(args) => commands::lsp::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     }
 }
