@@ -76,8 +76,14 @@ pub fn run(options: ServeOptions) -> Result<(), ServeError> {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ROUTEC_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    // Other crates' info logs (Cranelift prints the code it generates) stay out by default.
+    let filter = EnvFilter::try_from_env("ROUTEC_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,routec_server=info,routec_store=info,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     // A subscriber already installed (an embedding program's) is kept.
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -505,3 +505,32 @@ fn route_scanning_reads_methods() {
     let routes = routes_in(r#"x.route("/a", get(one).put(two)).route("/b", post(three))"#);
     assert_eq!(routes, vec![("/a".into(), "get".into()), ("/a".into(), "put".into()), ("/b".into(), "post".into())]);
 }
+
+#[tokio::test]
+async fn requests_past_the_concurrency_limit_get_503_at_once() {
+    let h = harness_with("[limits]\nmax_concurrency = 1\nrequest_timeout = \"2s\"\n").await;
+    // A slow client holds the only slot until its timeout.
+    let stalled = Request::post("/v1/route")
+        .header("authorization", format!("Bearer {DESK}"))
+        .body(Body::new(Stalled))
+        .expect("request");
+    let holder = tokio::spawn(h.router.clone().oneshot(stalled));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let a = h.route(&ticket("T-1", "invoice")).await;
+    assert_error(&a, 503, "overloaded");
+    let held = holder.await.expect("the slow request ends").expect("answered");
+    assert_eq!(held.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(h.route(&ticket("T-1", "invoice")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_write_is_503_and_not_ready() {
+    let h = harness().await;
+    h.state.store.close().await;
+    let a = h.route(&ticket("T-1", "invoice")).await;
+    assert_error(&a, 503, "store_unavailable");
+    let ready = h.call(Method::GET, "/readyz", None, "").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.text);
+    assert_eq!(ready.body["ready"], false);
+    assert_eq!(h.call(Method::GET, "/healthz", None, "").await.status, StatusCode::OK);
+}
