@@ -172,21 +172,46 @@ fn replayed_header(response: &mut Response, replayed: bool) {
     response.headers_mut().insert(REPLAYED, HeaderValue::from_static(if replayed { "true" } else { "false" }));
 }
 
+/// What the route endpoints read from a request: the options, who sent it
+/// and its body.
+struct Submission {
+    explain: bool,
+    client: ClientName,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+    started: Instant,
+}
+
+impl Submission {
+    async fn read(state: &Shared, request: Request) -> Result<Submission, ApiError> {
+        let started = Instant::now();
+        let explain = explain_requested(request.uri().query())?;
+        let client = client_of(&request);
+        let (parts, body) = request.into_parts();
+        let body = read_body(state, body).await?;
+        Ok(Submission { explain, client, headers: parts.headers, body, started })
+    }
+
+    fn dedup(&self) -> Result<Dedup<'_>, ApiError> {
+        dedup(&self.headers, &self.client)
+    }
+
+    fn text(&self) -> Result<&str, ApiError> {
+        utf8(&self.body)
+    }
+
+    fn observe(&self, state: &Shared, endpoint: &'static str) {
+        let labels = crate::metrics::EndpointLabels { endpoint };
+        state.metrics.decision_seconds.get_or_create(&labels).observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
 async fn route_one(State(state): State<Shared>, request: Request) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let explain = explain_requested(request.uri().query())?;
-    let client = client_of(&request);
-    let (parts, body) = request.into_parts();
-    let dedup = dedup(&parts.headers, &client)?;
-    let bytes = read_body(&state, body).await?;
-    let recorded = decide::route_and_record(&state, utf8(&bytes)?, dedup).await?;
-    let mut response = Json(decide::answer(&recorded.decision, explain)).into_response();
+    let submission = Submission::read(&state, request).await?;
+    let recorded = decide::route_and_record(&state, submission.text()?, submission.dedup()?).await?;
+    let mut response = Json(decide::answer(&recorded.decision, submission.explain)).into_response();
     replayed_header(&mut response, !recorded.fresh);
-    state
-        .metrics
-        .decision_seconds
-        .get_or_create(&crate::metrics::EndpointLabels { endpoint: "route" })
-        .observe(started.elapsed().as_secs_f64());
+    submission.observe(&state, "route");
     Ok(response)
 }
 
@@ -209,13 +234,9 @@ fn batch_items(text: &str) -> Result<Vec<BatchItem<'_>>, ApiError> {
 }
 
 async fn route_batch(State(state): State<Shared>, request: Request) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let explain = explain_requested(request.uri().query())?;
-    let client = client_of(&request);
-    let (parts, body) = request.into_parts();
-    let dedup = dedup(&parts.headers, &client)?;
-    let bytes = read_body(&state, body).await?;
-    let items = batch_items(utf8(&bytes)?)?;
+    let submission = Submission::read(&state, request).await?;
+    let dedup = submission.dedup()?;
+    let items = batch_items(submission.text()?)?;
     let max = state.config.limits.batch_max;
     if items.is_empty() {
         return Err(ApiError::bad_request("empty_batch", "the batch has no tickets"));
@@ -238,7 +259,7 @@ async fn route_batch(State(state): State<Shared>, request: Request) -> Result<Re
                 let mut answer = Map::new();
                 answer.insert("line".into(), Value::from(line));
                 answer.insert("replayed".into(), Value::from(!r.fresh));
-                answer.extend(decide::answer(&r.decision, explain));
+                answer.extend(decide::answer(&r.decision, submission.explain));
                 decisions.push(Value::Object(answer));
             }
             LineResult::Refused(e) => {
@@ -255,11 +276,7 @@ async fn route_batch(State(state): State<Shared>, request: Request) -> Result<Re
         "decisions": decisions,
         "errors": errors,
     });
-    state
-        .metrics
-        .decision_seconds
-        .get_or_create(&crate::metrics::EndpointLabels { endpoint: "batch" })
-        .observe(started.elapsed().as_secs_f64());
+    submission.observe(&state, "batch");
     Ok(Json(body).into_response())
 }
 

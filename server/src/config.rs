@@ -401,11 +401,14 @@ fn parse_bool(text: &str) -> Result<bool, String> {
 mod tests {
     use super::*;
 
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    /// Environment variables for a test, as name-value pairs.
+    type Env = &'static [(&'static str, &'static str)];
+
+    fn env_of(pairs: Env) -> impl Fn(&str) -> Option<String> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
     }
 
-    fn resolve(text: &str, env: &'static [(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+    fn resolve(text: &str, env: Env) -> Result<Config, ConfigError> {
         let file =
             ConfigFile::parse(text).map_err(|reason| ConfigError::Parse { path: "routec.toml".into(), reason })?;
         Config::resolve(Path::new("policies/p.route"), file, &env_of(env), Overrides::default())
@@ -453,7 +456,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_setting() {
-        let cases: [(&str, &[(&str, &str)], &str); 7] = [
+        let cases: [(&str, Env, &str); 7] = [
             ("", &[], "`clients`: no client may call the API"),
             ("listen = \"here\"", &[("ROUTEC_TOKEN", "t")], "`listen`: `here` is not an address"),
             ("db = \"mysql://x\"", &[("ROUTEC_TOKEN", "t")], "`db`: `mysql://x` is neither"),
@@ -471,8 +474,7 @@ mod tests {
             ),
         ];
         for (text, env, want) in cases {
-            let pairs: &'static [(&'static str, &'static str)] = Box::leak(env.to_vec().into_boxed_slice());
-            let err = resolve(text, pairs).expect_err(text).to_string();
+            let err = resolve(text, env).expect_err(text).to_string();
             assert!(err.starts_with(want), "{text:?}: {err}");
         }
     }

@@ -111,7 +111,7 @@ pub struct BatchItem<'a> {
 
 /// What became of one line of a batch.
 pub enum LineResult {
-    Recorded(Recorded),
+    Recorded(Box<Recorded>),
     Refused(ApiError),
 }
 
@@ -146,7 +146,7 @@ pub async fn route_and_record_batch(
                 continue;
             }
             count(state, &r);
-            results.push((line, LineResult::Recorded(r)));
+            results.push((line, LineResult::Recorded(Box::new(r))));
         }
     }
     results.sort_by_key(|(line, _)| *line);
