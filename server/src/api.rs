@@ -52,7 +52,15 @@ pub fn router(state: Shared) -> Router {
         )
         .merge(Router::new().route("/v1/load", get(load).put(put_load)).route_layer(guard(Scope::Load)))
         .merge(Router::new().route("/v1/policy", get(policy)).route_layer(guard(Scope::Policy)))
-        .merge(Router::new().route("/v1/admin/reload", post(reload)).route_layer(guard(Scope::Admin)));
+        .merge(Router::new().route("/v1/admin/reload", post(reload)).route_layer(guard(Scope::Admin)))
+        // Limits on the API only: health checks and scrapes still answer under overload.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(limit_error))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrency))
+                .timeout(limits.request_timeout),
+        );
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -73,11 +81,7 @@ pub fn router(state: Shared) -> Router {
                         client = tracing::field::Empty,
                     )
                 }))
-                .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-                .layer(HandleErrorLayer::new(limit_error))
-                .load_shed()
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrency))
-                .timeout(limits.request_timeout),
+                .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked)),
         )
         .with_state(state)
 }

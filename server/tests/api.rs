@@ -518,6 +518,7 @@ async fn requests_past_the_concurrency_limit_get_503_at_once() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let a = h.route(&ticket("T-1", "invoice")).await;
     assert_error(&a, 503, "overloaded");
+    assert_eq!(h.call(Method::GET, "/healthz", None, "").await.status, StatusCode::OK, "health is not limited");
     let held = holder.await.expect("the slow request ends").expect("answered");
     assert_eq!(held.status(), StatusCode::REQUEST_TIMEOUT);
     assert_eq!(h.route(&ticket("T-1", "invoice")).await.status, StatusCode::OK);
