@@ -213,8 +213,9 @@ impl Submission {
 async fn route_one(State(state): State<Shared>, request: Request) -> Result<Response, ApiError> {
     let submission = Submission::read(&state, request).await?;
     let recorded = decide::route_and_record(&state, submission.text()?, submission.dedup()?).await?;
-    let mut response = Json(decide::answer(&recorded.decision, submission.explain)).into_response();
-    replayed_header(&mut response, !recorded.fresh);
+    let replayed = !recorded.fresh;
+    let mut response = Json(decide::answer(recorded.decision, submission.explain)).into_response();
+    replayed_header(&mut response, replayed);
     submission.observe(&state, "route");
     Ok(response)
 }
@@ -263,7 +264,7 @@ async fn route_batch(State(state): State<Shared>, request: Request) -> Result<Re
                 let mut answer = Map::new();
                 answer.insert("line".into(), Value::from(line));
                 answer.insert("replayed".into(), Value::from(!r.fresh));
-                answer.extend(decide::answer(&r.decision, submission.explain));
+                answer.extend(decide::answer(r.decision, submission.explain));
                 decisions.push(Value::Object(answer));
             }
             LineResult::Refused(e) => {

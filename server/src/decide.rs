@@ -180,16 +180,16 @@ fn count(state: &State, recorded: &Recorded) {
 /// The answer for a stored decision: the decision JSON as `routec route`
 /// prints it, plus `decision_id` and `policy_hash`; the trace only when
 /// asked (`?explain=true`). The same bytes for a first answer and a replay.
-pub fn answer(stored: &StoredDecision, explain: bool) -> Map<String, Value> {
-    let mut out = match &stored.decision {
-        Value::Object(map) => map.clone(),
-        other => Map::from_iter([("decision".to_string(), other.clone())]),
+pub fn answer(stored: StoredDecision, explain: bool) -> Map<String, Value> {
+    let mut out = match stored.decision {
+        Value::Object(map) => map,
+        other => Map::from_iter([("decision".to_string(), other)]),
     };
     if !explain {
         out.remove("trace");
     }
-    out.insert("decision_id".into(), Value::from(stored.id.clone()));
-    out.insert("policy_hash".into(), Value::from(stored.policy_hash.clone()));
+    out.insert("decision_id".into(), Value::from(stored.id));
+    out.insert("policy_hash".into(), Value::from(stored.policy_hash));
     out
 }
 
