@@ -535,3 +535,40 @@ async fn a_store_that_cannot_write_is_503_and_not_ready() {
     assert_eq!(ready.body["ready"], false);
     assert_eq!(h.call(Method::GET, "/healthz", None, "").await.status, StatusCode::OK);
 }
+
+/// Log output captured in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tokens_never_reach_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .json()
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let h = harness().await;
+    let wrong = "not-a-token-of-anyone";
+    h.route(&ticket("T-1", "invoice")).await;
+    h.call(Method::POST, "/v1/route", Some(wrong), &ticket("T-2", "invoice")).await;
+    h.call(Method::POST, "/v1/admin/reload", Some(DESK), "").await;
+    h.call(Method::POST, "/v1/admin/reload", Some(ADMIN), "").await;
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    assert!(logs.contains("/v1/admin/reload"), "the requests were logged:\n{logs}");
+    for token in [DESK, ADMIN, wrong] {
+        assert!(!logs.contains(token), "`{token}` is in the logs:\n{logs}");
+    }
+}
