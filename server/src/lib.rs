@@ -75,8 +75,8 @@ pub fn run(options: ServeOptions) -> Result<(), ServeError> {
 }
 
 fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
     use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
     // Other crates' info logs (Cranelift prints the code it generates) stay out by default.
     let filter = EnvFilter::try_from_env("ROUTEC_LOG")
         .unwrap_or_else(|_| EnvFilter::new("warn,routec_server=info,routec_store=info,tower_http=info"));
