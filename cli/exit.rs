@@ -97,6 +97,8 @@ pub enum CliError {
     Engine(EngineError),
     /// The language server stopped on an error.
     LanguageServer(routec_lsp::Error),
+    /// `routec serve` could not start or stopped on an error.
+    Serve(routec_server::ServeError),
     /// Something that cannot happen did: a bug in routec.
     Internal(String),
     /// The reader of standard output or error went away (`| head -1`): the
@@ -135,6 +137,14 @@ impl CliError {
             CliError::NoValidTickets { .. } => ExitCode::BadInput,
             CliError::Engine(_) | CliError::Internal(_) => ExitCode::Internal,
             CliError::ReaderGone => ExitCode::Success,
+            // A bad config file or flag value is the command line's fault; a
+            // policy that does not compile is a finding; the rest (a port in
+            // use, an unreachable decision log) is the machine's.
+            CliError::Serve(routec_server::ServeError::Config(_)) => ExitCode::Usage,
+            CliError::Serve(routec_server::ServeError::Policy(routec_server::reload::StartError::Policy(_))) => {
+                ExitCode::Findings
+            }
+            CliError::Serve(_) => ExitCode::Io,
         }
     }
 }
@@ -185,6 +195,7 @@ impl fmt::Display for CliError {
             CliError::Engine(e) => e.fmt(f),
             CliError::LanguageServer(_) => f.write_str("the language server stopped"),
             CliError::ReaderGone => f.write_str("the reader of the output went away"),
+            CliError::Serve(e) => e.fmt(f),
         }
     }
 }
@@ -199,6 +210,7 @@ impl std::error::Error for CliError {
             CliError::Model(e) => e.source(),
             CliError::Data(e) => e.source(),
             CliError::Engine(e) => e.source(),
+            CliError::Serve(e) => e.source(),
             _ => None,
         }
     }

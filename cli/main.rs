@@ -36,6 +36,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Run the language server (LSP over stdio) for editors.
     Lsp(commands::lsp::LspArgs),
+    /// Run the routing service: an HTTP API that decides tickets and logs every decision.
+    Serve(commands::serve::ServeArgs),
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {
@@ -58,6 +60,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Classify(args) => commands::classify::run(args, &mut outcome),
         Command::Lsp(args) => commands::lsp::run(args, &mut outcome),
+        Command::Serve(args) => commands::serve::run(args),
     };
     exit::finish(result, outcome)
 }

@@ -10,4 +10,5 @@ mod fmt;
 mod harness;
 mod lsp;
 mod parser_props;
+mod serve;
 mod tidy;

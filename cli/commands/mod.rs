@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod lsp;
 pub mod policies;
 pub mod route;
+pub mod serve;
 pub mod test;
 pub mod train;
 

@@ -180,6 +180,23 @@ impl Policy {
         &self.decisions.policy().hash
     }
 
+    /// The version number of its `policy` line.
+    pub fn version(&self) -> u64 {
+        self.compiled.hir.version
+    }
+
+    /// Every source file of the policy, imports included, as (name, text):
+    /// what the hash covers, for an audit of exactly what decided.
+    pub fn source_files(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.compiled.db.files().map(|(_, file)| (file.name.as_str(), &*file.text))
+    }
+
+    /// The classifier model's path as the policy writes it (relative to the
+    /// policy file), when the policy declares a classifier.
+    pub fn classifier_model(&self) -> Option<&str> {
+        self.compiled.hir.classifier.as_ref().map(|c| c.model.as_str())
+    }
+
     /// The names of the destinations the policy declares, in order.
     pub fn destination_names(&self) -> impl Iterator<Item = &str> {
         self.compiled.hir.destinations.iter().map(|d| d.name.as_str())

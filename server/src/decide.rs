@@ -1,0 +1,268 @@
+//! Route and record: the one function every source of tickets calls (the
+//! HTTP API now, the helpdesk webhooks later). A ticket's JSON is validated
+//! against the policy's schema, decided with the current load and time,
+//! redacted, and committed to the decision log; only then is it answered.
+//! The dedup key makes a retry answer the decision already stored.
+
+use crate::error::ApiError;
+use crate::state::State;
+use routec_runtime::{Context, Policy, TicketError};
+use routec_store::{NewDecision, Recorded, StoredDecision};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+/// What makes two submissions "the same ticket" for idempotency.
+#[derive(Clone, Debug)]
+pub enum Dedup<'a> {
+    /// The client's `Idempotency-Key` header, scoped by the client's name.
+    Key { client: &'a str, key: &'a str },
+    /// No header: the ticket's id and a hash of its content (the same
+    /// ticket sent again is a retry, a changed one is decided anew); a
+    /// ticket without an id is always new.
+    Content,
+}
+
+/// A ticket ready to be recorded, or why it was refused.
+pub type Prepared = Result<NewDecision, TicketError>;
+
+/// Validate and decide one ticket given as JSON text; nothing is written yet.
+/// `line` numbers the tickets of a batch, so one key covers a whole batch.
+pub fn prepare(
+    state: &State,
+    policy: &Policy,
+    ctx: &Context,
+    json: &str,
+    dedup: &Dedup<'_>,
+    line: Option<usize>,
+) -> Prepared {
+    let ticket = policy.ticket(json)?;
+    let decision = policy.route(&ticket, ctx);
+    let content_hash = content_hash(ticket.json());
+    let dedup_key = match (dedup, ticket.id()) {
+        (Dedup::Key { client, key }, _) => match line {
+            Some(n) => format!("key:{client}:{key}#{n}"),
+            None => format!("key:{client}:{key}"),
+        },
+        (Dedup::Content, Some(id)) => format!("ticket:{id}:{content_hash}"),
+        (Dedup::Content, None) => format!("once:{}", unique_suffix()),
+    };
+    let mut decision_json = serde_json::to_value(&decision).unwrap_or(Value::Null);
+    // The helpdesk is only given the enforced decision; the shadow one (when
+    // the engines report one) is kept beside it in the log.
+    let mut shadow = decision_json.as_object_mut().and_then(|d| d.remove("shadow")).filter(|s| !s.is_null());
+    let mut stored_ticket = ticket.json().clone();
+    let redactor = &state.config.redactor;
+    if redactor.is_active() {
+        redactor.ticket(&mut stored_ticket);
+        redactor.decision(&mut decision_json);
+        if let Some(shadow) = shadow.as_mut() {
+            redactor.decision(shadow);
+        }
+    }
+    Ok(NewDecision {
+        ticket_id: decision.ticket_id.clone(),
+        dedup_key,
+        content_hash,
+        policy_hash: policy.hash().to_string(),
+        policy_name: policy.name().to_string(),
+        policy_version: policy.version(),
+        decided_at: ctx.now,
+        destination: decision.destination.as_ref().map(|d| d.name.clone()),
+        priority: decision.priority.clone(),
+        escalation: decision.escalation.as_ref().map(|e| e.name.clone()),
+        decision: decision_json,
+        shadow,
+        ticket: stored_ticket,
+        outbox: Vec::new(),
+    })
+}
+
+/// The routing context now: the clock's time and the cached open-ticket counts.
+pub fn context(state: &State) -> Context {
+    Context { now: state.now(), load: (*state.load.counts()).clone() }
+}
+
+/// Decide one ticket and commit it. `Ok` only once the decision is durable.
+pub async fn route_and_record(state: &State, json: &str, dedup: Dedup<'_>) -> Result<Recorded, ApiError> {
+    let policy = state.policy.current();
+    let ctx = context(state);
+    let prepared = prepare(state, &policy, &ctx, json, &dedup, None).map_err(|e| ApiError::invalid_ticket(&e))?;
+    let content_hash = prepared.content_hash.clone();
+    let started = Instant::now();
+    let recorded = state.store.record(prepared).await.map_err(ApiError::store)?;
+    state.metrics.store_write_seconds.observe(started.elapsed().as_secs_f64());
+    if !recorded.fresh {
+        if let Dedup::Key { .. } = dedup {
+            if recorded.decision.content_hash != content_hash {
+                return Err(reused_key());
+            }
+        }
+    }
+    count(state, &recorded);
+    Ok(recorded)
+}
+
+/// One line of a batch, as numbered in the request (from 1).
+pub struct BatchItem<'a> {
+    pub line: usize,
+    pub json: &'a str,
+}
+
+/// What became of one line of a batch.
+pub enum LineResult {
+    Recorded(Box<Recorded>),
+    Refused(ApiError),
+}
+
+/// Decide every ticket of a batch; the good ones are committed in one
+/// transaction, the bad ones answered with their field path.
+pub async fn route_and_record_batch(
+    state: &State,
+    items: &[BatchItem<'_>],
+    dedup: Dedup<'_>,
+) -> Result<Vec<(usize, LineResult)>, ApiError> {
+    let policy = state.policy.current();
+    let ctx = context(state);
+    let mut results = Vec::with_capacity(items.len());
+    let mut good = Vec::with_capacity(items.len());
+    let mut good_lines = Vec::with_capacity(items.len());
+    for item in items {
+        match prepare(state, &policy, &ctx, item.json, &dedup, Some(item.line)) {
+            Ok(d) => {
+                good_lines.push((item.line, d.content_hash.clone()));
+                good.push(d);
+            }
+            Err(e) => results.push((item.line, LineResult::Refused(ApiError::invalid_ticket(&e)))),
+        }
+    }
+    if !good.is_empty() {
+        let started = Instant::now();
+        let recorded = state.store.record_batch(good).await.map_err(ApiError::store)?;
+        state.metrics.store_write_seconds.observe(started.elapsed().as_secs_f64());
+        for ((line, hash), r) in good_lines.into_iter().zip(recorded) {
+            if !r.fresh && matches!(dedup, Dedup::Key { .. }) && r.decision.content_hash != hash {
+                results.push((line, LineResult::Refused(reused_key())));
+                continue;
+            }
+            count(state, &r);
+            results.push((line, LineResult::Recorded(Box::new(r))));
+        }
+    }
+    results.sort_by_key(|(line, _)| *line);
+    Ok(results)
+}
+
+fn reused_key() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "this Idempotency-Key was first used for a different ticket; use a new key for a new ticket",
+    )
+}
+
+fn count(state: &State, recorded: &Recorded) {
+    let m = &state.metrics;
+    if !recorded.fresh {
+        m.replays.inc();
+        return;
+    }
+    let d = &recorded.decision;
+    m.decided(d.destination.as_deref(), d.escalation.as_deref(), &d.priority);
+    if let Some(shadow) = &d.shadow {
+        let shadow_destination = shadow.pointer("/destination/name").and_then(Value::as_str);
+        if shadow_destination != d.destination.as_deref() {
+            m.shadow_divergence.inc();
+        }
+    }
+}
+
+/// The answer for a stored decision: the decision JSON as `routec route`
+/// prints it, plus `decision_id` and `policy_hash`; the trace only when
+/// asked (`?explain=true`). The same bytes for a first answer and a replay.
+pub fn answer(stored: StoredDecision, explain: bool) -> Map<String, Value> {
+    let mut out = match stored.decision {
+        Value::Object(map) => map,
+        other => Map::from_iter([("decision".to_string(), other)]),
+    };
+    if !explain {
+        out.remove("trace");
+    }
+    out.insert("decision_id".into(), Value::from(stored.id));
+    out.insert("policy_hash".into(), Value::from(stored.policy_hash));
+    out
+}
+
+/// SHA-256 of the ticket's canonical JSON (object keys sorted, no spaces),
+/// so the same ticket sent with its fields in another order is the same.
+pub fn content_hash(ticket: &Value) -> String {
+    let mut canonical = String::new();
+    write_canonical(ticket, &mut canonical);
+    let digest = Sha256::digest(canonical.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(key.as_str()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Unique across processes and replicas: random bits, then a process-wide counter.
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let random = getrandom::u64().unwrap_or_else(|_| {
+        // No OS randomness: the clock and the process id still separate replicas.
+        let nanos = jiff::Timestamp::now().as_nanosecond() as u64;
+        nanos ^ (u64::from(std::process::id()) << 32)
+    });
+    format!("{random:016x}{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_hash_ignores_key_order_and_spacing() {
+        let a: Value =
+            serde_json::from_str(r#"{"id": "T-1", "customer": {"tier": "pro", "vip": true}, "tags": [1, 2]}"#)
+                .expect("json");
+        let b: Value =
+            serde_json::from_str(r#"{"tags":[1,2],"customer":{"vip":true,"tier":"pro"},"id":"T-1"}"#).expect("json");
+        let c: Value =
+            serde_json::from_str(r#"{"tags":[2,1],"customer":{"vip":true,"tier":"pro"},"id":"T-1"}"#).expect("json");
+        assert_eq!(content_hash(&a), content_hash(&b));
+        assert_ne!(content_hash(&a), content_hash(&c));
+    }
+
+    #[test]
+    fn unique_suffixes_differ() {
+        assert_ne!(unique_suffix(), unique_suffix());
+    }
+}

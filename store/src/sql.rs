@@ -1,0 +1,110 @@
+//! The pieces of SQL text and row decoding shared by every query: numbered
+//! placeholders (`$1`, which SQLite and PostgreSQL both read), the decision
+//! columns, time and JSON conversions.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::Row as _;
+
+use crate::{StoreError, StoredDecision};
+
+/// Most bind parameters one statement carries (SQLite allows 32,766,
+/// PostgreSQL 65,535).
+pub(crate) const MAX_PARAMETERS: usize = 30_000;
+
+/// The columns of `decisions`, in the order [`decision_from_row`] reads.
+pub(crate) const DECISION_COLUMNS: &str = "id, dedup_key, ticket_id, content_hash, policy_hash, \
+     policy_name, policy_version, decided_at, destination, priority, escalation, decision, shadow, ticket";
+pub(crate) const DECISION_COLUMN_COUNT: usize = 14;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters each.
+pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${}", row * columns + column + 1);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// `$first, $first+1, …` (`count` of them), for an `IN (…)` list.
+pub(crate) fn parameter_list(first: usize, count: usize) -> String {
+    let mut sql = String::with_capacity(count * 5);
+    for index in 0..count {
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "${}", first + index);
+    }
+    sql
+}
+
+/// Milliseconds since the Unix epoch: how every time is stored.
+pub(crate) fn millis(time: Timestamp) -> i64 {
+    time.as_millisecond()
+}
+
+/// The inverse of [`millis`].
+pub(crate) fn timestamp(millis: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(millis).map_err(|_| StoreError::OutOfRange("a stored time"))
+}
+
+/// A `u64` count or version as the `BIGINT` columns hold it.
+pub(crate) fn bigint(value: u64, what: &'static str) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange(what))
+}
+
+pub(crate) fn parse_json(text: &str, column: &'static str, id: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|error| StoreError::CorruptJson {
+        column,
+        id: id.to_owned(),
+        error: error.to_string(),
+    })
+}
+
+/// A row selected with [`DECISION_COLUMNS`].
+pub(crate) fn decision_from_row(row: &AnyRow) -> Result<StoredDecision, StoreError> {
+    let id: String = row.try_get(0)?;
+    let policy_version: i64 = row.try_get(6)?;
+    let decision: String = row.try_get(11)?;
+    let shadow: Option<String> = row.try_get(12)?;
+    let ticket: String = row.try_get(13)?;
+    Ok(StoredDecision {
+        ticket_id: row.try_get(2)?,
+        dedup_key: row.try_get(1)?,
+        content_hash: row.try_get(3)?,
+        policy_hash: row.try_get(4)?,
+        policy_name: row.try_get(5)?,
+        policy_version: u64::try_from(policy_version).map_err(|_| StoreError::OutOfRange("a stored policy version"))?,
+        decided_at: timestamp(row.try_get(7)?)?,
+        destination: row.try_get(8)?,
+        priority: row.try_get(9)?,
+        escalation: row.try_get(10)?,
+        decision: parse_json(&decision, "decision", &id)?,
+        shadow: shadow.map(|text| parse_json(&text, "shadow", &id)).transpose()?,
+        ticket: parse_json(&ticket, "ticket", &id)?,
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(parameter_list(4, 3), "$4, $5, $6");
+    }
+}
