@@ -105,6 +105,13 @@ fn outcome() -> impl Strategy<Value = String> {
     )
 }
 
+/// A rule's outcome: sometimes a `shadow` one, which decides nothing the
+/// rules after it could (the engines go on to the enforced decision).
+fn rule_outcome() -> impl Strategy<Value = String> {
+    (outcome(), prop::bool::weighted(0.25))
+        .prop_map(|(out, shadow)| if shadow { format!("{out}\n  shadow") } else { out })
+}
+
 fn cell(values: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop::collection::vec(prop::bool::ANY, values.len()).prop_map(move |picks| {
         let chosen: Vec<&str> = values.iter().zip(&picks).filter(|(_, p)| **p).map(|(v, _)| *v).collect();
@@ -133,7 +140,7 @@ fn parts() -> impl Strategy<Value = Parts> {
             Just(classifier),
             prop::option::of(condition(classifier, false)),
             prop::collection::vec((condition(classifier, true), outcome()), 0..3),
-            prop::collection::vec((condition(classifier, true), outcome()), 0..4),
+            prop::collection::vec((condition(classifier, true), rule_outcome()), 0..4),
             prop::option::of(prop::collection::vec((cell(&["a0", "a1", "a2"]), cell(&["b0", "b1"]), outcome()), 1..5)),
             prop::option::of(outcome()),
         )
@@ -299,14 +306,20 @@ fn check(source: &str) -> Result<(), TestCaseError> {
     let facts = analysis::routing_facts(&result.hir);
     prop_assert_eq!(facts.branches.len(), program.branches.len());
 
+    // A branch is reached when it decides a ticket: the first match, or
+    // the enforced one after a shadow match. A ticket goes nowhere when no
+    // branch enforces a decision for it.
     let mut reached = vec![false; program.branches.len()];
     let mut nowhere = None;
     for block in tickets(&result.hir, &program) {
         let outcome = interp::decide(&program, &block).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        if outcome.branch == RawOutcome::NONE {
+        if outcome.branch != RawOutcome::NONE {
+            reached[outcome.branch as usize] = true;
+        }
+        if outcome.enforced_branch == RawOutcome::NONE {
             nowhere.get_or_insert(block);
         } else {
-            reached[outcome.branch as usize] = true;
+            reached[outcome.enforced_branch as usize] = true;
         }
     }
     for (i, (status, hit)) in facts.branches.iter().zip(&reached).enumerate() {
@@ -332,7 +345,7 @@ fn check(source: &str) -> Result<(), TestCaseError> {
             let block = example.signal_block(&program);
             let outcome = interp::decide(&program, &block).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(
-                outcome.branch,
+                outcome.enforced_branch,
                 RawOutcome::NONE,
                 "the example {} is routed\n{}",
                 example.summary(),

@@ -94,7 +94,7 @@ fn overlaps(policy: &Policy, flow: &mut Flow, m: usize, matrix: &Matrix, diagnos
                 continue;
             }
             // Tickets row i decides that row j matches too.
-            let cond = flow.branches[base + j].cond;
+            let cond = flow.branches[base + j].own;
             if flow.decides(policy, base + i, cond) == Some3::No {
                 continue;
             }

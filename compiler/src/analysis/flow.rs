@@ -6,8 +6,10 @@
 //!
 //! A branch decides the tickets that satisfy its condition (and its
 //! `rollout`), get the priority the priority rules give them, and match no
-//! earlier branch. `shadow` branches win like any other: the engines stop at
-//! the first match, whatever its flags.
+//! earlier branch that is not a `shadow` one. A `shadow` branch decides the
+//! tickets it matches first for the record only: the engines go on to the
+//! enforced decision, so it takes no ticket from the branches after it (its
+//! own reachability is still proved, against the branches before it).
 //!
 //! Each question ("does `x` have a ticket no earlier branch takes?") is
 //! answered over the branches' own diagrams; their union is never built.
@@ -68,6 +70,9 @@ pub enum Status {
 pub(crate) struct Branch {
     pub at: At,
     /// Its condition with its rollout.
+    pub own: Node,
+    /// The tickets it takes from the branches after it: `own`, or none
+    /// for a `shadow` branch.
     pub cond: Node,
     sig: Signature,
     /// Its gate, when its diagram starts by testing it (see `Flow::rooted`).
@@ -243,8 +248,10 @@ impl Flow {
         let mut complete = valid != FALSE;
         let mut built = Vec::new();
         for at in branch_order(policy) {
-            let cond = flow.condition(policy, at);
-            complete &= cond.is_some();
+            let own = flow.condition(policy, at);
+            complete &= own.is_some();
+            let shadow = outcome(policy, at).is_some_and(|o| o.shadow);
+            let cond = if shadow { Some(FALSE) } else { own };
             let sig = match cond {
                 Some(c) => {
                     let sig = old_sigs.get(&c).cloned().unwrap_or_else(|| Signature::of(&flow.space.mdd, c));
@@ -255,6 +262,7 @@ impl Flow {
             };
             let i = flow.branches.len();
             match sig.gate(&flow.atoms) {
+                _ if shadow => {}
                 Some(a) => flow.gated.entry(a).or_default().push(i),
                 None => flow.ungated.push(i),
             }
@@ -268,13 +276,14 @@ impl Flow {
             }
             flow.branches.push(Branch {
                 at,
+                own: own.unwrap_or(FALSE),
                 cond: cond.unwrap_or(FALSE),
                 sig,
                 rooted,
                 status: Status::GaveUp,
                 culprits: Vec::new(),
             });
-            built.push(cond.is_some());
+            built.push(own.is_some());
         }
         // Line the previous run's branches up with these: the statuses
         // below only read the branches before theirs, so knowing all of
@@ -335,7 +344,7 @@ impl Flow {
     }
 
     fn status(&mut self, policy: &Policy, i: usize) -> Status {
-        let Ok(x) = self.space.mdd.and(self.valid, self.branches[i].cond) else { return Status::GaveUp };
+        let Ok(x) = self.space.mdd.and(self.valid, self.branches[i].own) else { return Status::GaveUp };
         if x == FALSE {
             return Status::Never;
         }
@@ -548,7 +557,7 @@ impl Flow {
     }
 
     fn decides_uncached(&mut self, policy: &Policy, i: usize, within: Node) -> Some3 {
-        let Ok(own) = self.space.mdd.and(self.valid, self.branches[i].cond) else { return Some3::Unknown };
+        let Ok(own) = self.space.mdd.and(self.valid, self.branches[i].own) else { return Some3::Unknown };
         let Ok(x) = self.space.mdd.and(own, within) else { return Some3::Unknown };
         if x == FALSE {
             return Some3::No;

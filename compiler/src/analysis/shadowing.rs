@@ -35,7 +35,7 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
                 diagnostics.push(shadowed(policy, rule.name_span, &what, &culprits, &rule.name));
             }
             Status::Unknown => {
-                let reads = opaque_reads(policy, flow, flow.branches[i].cond);
+                let reads = opaque_reads(policy, flow, flow.branches[i].own);
                 diagnostics.push(
                     Diagnostic::warning(Code::MaybeUnreachableRule, format!("{what} may never match"))
                         .primary(rule.name_span, "may be shadowed by earlier rules")
