@@ -450,6 +450,7 @@ async fn readyz(State(state): State<Shared>) -> Response {
         "policy": serde_json::to_value(state.policy.info()).unwrap_or(Value::Null),
         "store": store,
         "load_refreshed_at": state.load.refreshed_at().map(|t| t.to_string()),
+        "started_at": state.started_at.to_string(),
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
