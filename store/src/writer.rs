@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
 use sqlx::Row as _;
@@ -154,9 +153,11 @@ impl Writer {
             .map(|row| row.source.dedup_key.as_str())
             .collect();
         let mut stored_before = select_by_dedup_keys(&mut tx, self.backend, &conflicting).await?;
-        let now_ms = millis(Timestamp::now());
         let fresh: Vec<&DecisionRow> = rows.iter().filter(|row| inserted.contains(row.id.as_str())).collect();
-        insert_outbox(&mut tx, self.backend, &self.ids, &fresh, now_ms).await?;
+        // Times come from the decisions (the caller's clock), never from
+        // here: replays and tests write the same rows.
+        let latest_ms = fresh.iter().map(|row| row.decided_at).max().unwrap_or(0);
+        insert_outbox(&mut tx, self.backend, &self.ids, &fresh).await?;
         let moves: Vec<TicketMove<'_>> = fresh
             .iter()
             .filter_map(|row| {
@@ -166,7 +167,7 @@ impl Writer {
                 })
             })
             .collect();
-        tickets::apply(&mut tx, self.backend, &moves, now_ms).await?;
+        tickets::apply(&mut tx, self.backend, &moves, latest_ms).await?;
         tx.commit().await?;
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
         self.counters.decisions.fetch_add(fresh.len() as u64, Ordering::Relaxed);
@@ -316,13 +317,11 @@ async fn insert_outbox(
     backend: Backend,
     ids: &IdGenerator,
     fresh: &[&DecisionRow<'_>],
-    now_ms: i64,
 ) -> Result<(), StoreError> {
-    let items: Vec<(String, &str, &crate::NewOutboxItem, String)> = fresh
+    // Due at once: a new item is due when its decision was made.
+    let items: Vec<(String, &DecisionRow<'_>, &crate::NewOutboxItem, String)> = fresh
         .iter()
-        .flat_map(|row| {
-            row.source.outbox.iter().map(|item| (ids.next("obx"), row.id.as_str(), item, item.payload.to_string()))
-        })
+        .flat_map(|row| row.source.outbox.iter().map(|item| (ids.next("obx"), *row, item, item.payload.to_string())))
         .collect();
     for chunk in items.chunks(MAX_PARAMETERS / OUTBOX_COLUMN_COUNT) {
         let sql = dialect(
@@ -334,19 +333,19 @@ async fn insert_outbox(
             ),
         );
         let mut query = sqlx::query(&sql);
-        for (id, decision_id, item, payload) in chunk {
+        for (id, row, item, payload) in chunk {
             query = query
                 .bind(id.as_str())
-                .bind(*decision_id)
+                .bind(row.id.as_str())
                 .bind(item.kind.as_str())
                 .bind(item.target.as_str())
                 .bind(payload.as_str())
                 .bind(item.idempotency_key.as_deref())
                 .bind(0_i64)
-                .bind(now_ms)
+                .bind(row.decided_at)
                 .bind(crate::outbox::PENDING)
-                .bind(now_ms)
-                .bind(now_ms);
+                .bind(row.decided_at)
+                .bind(row.decided_at);
         }
         query.execute(&mut *conn).await?;
     }
