@@ -128,16 +128,12 @@ fn body_too_large(limit: usize) -> ApiError {
     .with("limit", limit)
 }
 
-/// The body-size layer: a declared length over the limit is refused at
-/// once; any other body is cut off at the limit while it is read.
+/// The body-size layer: the body is cut off at the limit while it is read.
+/// (Not refused on its declared length alone: answering before reading
+/// makes most clients fail on a broken pipe instead of reading the 413.)
 async fn limit_body(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let limit = state.config.limits.max_body_bytes;
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return body_too_large(limit).into_response();
-    }
-    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
-    next.run(request).await
+    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit)))).await
 }
 
 /// Read the whole body (the body-size layer has capped it).
