@@ -62,6 +62,8 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // The service's warnings and errors (a failed store write says why here).
+    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_writer(std::io::stderr).try_init();
     let site = tempfile::tempdir().expect("a temporary directory");
     let policy = copy_example(site.path());
     // The service and the load generator share the machine: the server gets
@@ -75,8 +77,23 @@ fn main() {
     let client_runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let single = client_runtime.block_on(drive(addr, &template, args.connections, 1, args.seconds));
     single.print(&format!("single  ({} connections)", args.connections));
+    let after_single = client_runtime.block_on(time_split(addr));
     let batch = client_runtime.block_on(drive(addr, &template, args.batch_connections, args.batch, args.seconds));
     batch.print(&format!("batch of {} ({} connections)", args.batch, args.batch_connections));
+    let after_batch = client_runtime.block_on(time_split(addr));
+    for (what, (before, after)) in
+        [("single", (TimeSplit::default(), after_single)), ("batch", (after_single, after_batch))]
+    {
+        let writes = after.store_writes - before.store_writes;
+        let requests = after.requests - before.requests;
+        if writes.1 > 0.0 && requests.1 > 0.0 {
+            println!(
+                "{what}: in the service, a request took {:.2} ms on average, of which waiting for the store's commit {:.2} ms",
+                (requests.0 / requests.1) * 1e3,
+                (writes.0 / writes.1) * 1e3,
+            );
+        }
+    }
     shutdown.trigger();
 }
 
@@ -133,6 +150,52 @@ async fn start(policy: &Path, args: &Args, shutdown: Shutdown) -> (std::net::Soc
         let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown.wait()).await;
     });
     (addr, backend)
+}
+
+/// Sums and counts of the service's own latency histograms, read from `/metrics`.
+#[derive(Clone, Copy, Default)]
+struct TimeSplit {
+    /// `routec_store_write_duration_seconds`: (sum, count).
+    store_writes: Pair,
+    /// `routec_decision_duration_seconds`, every endpoint: (sum, count).
+    requests: Pair,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Pair(f64, f64);
+
+impl std::ops::Sub for Pair {
+    type Output = Pair;
+    fn sub(self, other: Pair) -> Pair {
+        Pair(self.0 - other.0, self.1 - other.1)
+    }
+}
+
+async fn time_split(addr: std::net::SocketAddr) -> TimeSplit {
+    let mut split = TimeSplit::default();
+    let Ok(stream) = tokio::net::TcpStream::connect(addr).await else { return split };
+    let (read, mut write) = stream.into_split();
+    let request = "GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n";
+    if write.write_all(request.as_bytes()).await.is_err() {
+        return split;
+    }
+    let mut body = Vec::new();
+    if read_response(&mut BufReader::new(read), &mut body).await.is_err() {
+        return split;
+    }
+    for line in String::from_utf8_lossy(&body).lines() {
+        let Some((name, value)) = line.rsplit_once(' ') else { continue };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        let metric = name.split('{').next().unwrap_or(name);
+        match metric {
+            "routec_store_write_duration_seconds_sum" => split.store_writes.0 += value,
+            "routec_store_write_duration_seconds_count" => split.store_writes.1 += value,
+            "routec_decision_duration_seconds_sum" => split.requests.0 += value,
+            "routec_decision_duration_seconds_count" => split.requests.1 += value,
+            _ => {}
+        }
+    }
+    split
 }
 
 /// An example ticket as JSON text with a hole where its id goes, so each
