@@ -140,13 +140,27 @@ fn auth_refused(backend: &Backend) {
 fn body_too_large(backend: &Backend) {
     let site = Site::new(backend);
     let server = Server::start(&site);
-    let mut ticket = server::ticket_with_id(0, "BIG-1");
-    ticket["body"] = json!("x".repeat(2 * MAX_BODY_BYTES));
-    let reply = route(&server, &ticket);
+    let reply = server.post_declared_length("/v1/route", 2 * MAX_BODY_BYTES);
     assert_eq!(reply.status, 413, "{}", reply.text);
     assert_eq!(reply.json()["error"]["code"], json!("body_too_large"));
-    // The server is fine afterwards.
+    // A body within the limit is still read, and the server is fine afterwards.
+    let reply = server.post_declared_length("/v1/route", MAX_BODY_BYTES / 2);
+    assert_eq!(reply.status, 400, "a body of spaces is not a ticket: {}", reply.text);
     ok(route(&server, &server::ticket_with_id(0, "BIG-2")));
+}
+
+fn stored_tickets_are_redacted(backend: &Backend) {
+    let site = Site::new(backend);
+    let server = Server::start_with(&site, &[("ROUTEC_REDACT", "customer.email"), ("ROUTEC_REDACT_EMAILS", "true")]);
+    let mut ticket = server::ticket_with_id(0, "PRIVATE-1");
+    ticket["body"] = json!("Please send the invoice to maria.lopez@northwind.example today.");
+    let decision = ok(route(&server, &ticket));
+    let id = decision["decision_id"].as_str().expect("an id");
+    let stored = ok(server.get(&format!("/v1/decisions/{id}")));
+    assert_eq!(stored["ticket"]["customer"]["email"], json!("[redacted]"), "{stored:#}");
+    assert_eq!(stored["ticket"]["body"], json!("Please send the invoice to [email] today."));
+    assert_eq!(stored["ticket"]["customer"]["name"], ticket["customer"]["name"]);
+    assert!(!stored.to_string().contains("northwind.example"), "{stored:#}");
 }
 
 fn hot_reload_good_then_broken(backend: &Backend) {
@@ -319,6 +333,7 @@ on_both_stores!(
     idempotent_retry,
     auth_refused,
     body_too_large,
+    stored_tickets_are_redacted,
     hot_reload_good_then_broken,
     sighup_and_api_reload,
     sigterm_drains_and_exits_zero,

@@ -81,7 +81,8 @@ pub fn router(state: Shared) -> Router {
                         client = tracing::field::Empty,
                     )
                 }))
-                .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked)),
+                .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+                .layer(middleware::from_fn_with_state(state.clone(), limit_body)),
         )
         .with_state(state)
 }
@@ -118,19 +119,41 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
 }
 
-/// Read the whole body, refusing more than the configured size with 413.
-async fn read_body(state: &Shared, body: Body) -> Result<axum::body::Bytes, ApiError> {
+fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the request body is larger than {limit} bytes"),
+    )
+    .with("limit", limit)
+}
+
+/// The body-size layer: the body is cut off at the limit while it is read.
+/// (Not refused on its declared length alone: answering before reading
+/// makes most clients fail on a broken pipe instead of reading the 413.)
+async fn limit_body(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let limit = state.config.limits.max_body_bytes;
-    match http_body_util::Limited::new(body, limit).collect().await {
+    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit)))).await
+}
+
+/// Read the whole body (the body-size layer has capped it).
+async fn read_body(state: &Shared, body: Body) -> Result<axum::body::Bytes, ApiError> {
+    match body.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is larger than {limit} bytes"),
-        )
-        .with("limit", limit)),
+        Err(e) if caused_by_length_limit(&e) => Err(body_too_large(state.config.limits.max_body_bytes)),
         Err(e) => Err(ApiError::bad_request("unreadable_body", format!("cannot read the request body: {e}"))),
     }
+}
+
+fn caused_by_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 fn utf8(bytes: &[u8]) -> Result<&str, ApiError> {
@@ -449,6 +472,7 @@ async fn readyz(State(state): State<Shared>) -> Response {
         "policy": serde_json::to_value(state.policy.info()).unwrap_or(Value::Null),
         "store": store,
         "load_refreshed_at": state.load.refreshed_at().map(|t| t.to_string()),
+        "started_at": state.started_at.to_string(),
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()

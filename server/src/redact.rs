@@ -1,8 +1,9 @@
 //! Redaction: the ticket fields an operator does not want in the decision
 //! log (e-mail addresses, free text) are removed, or replaced by
 //! `"[redacted]"`, in the stored ticket and in the decision JSON (handoff
-//! fields included) before the decision is recorded. The helpdesk still gets
-//! the full decision; only what is written to the store is redacted.
+//! fields included) before the decision is recorded. The answer is built
+//! from the stored decision (a retry must get the same bytes), so what the
+//! log never holds is not sent back either.
 //!
 //! Pure functions over JSON, so they are tested here without a server.
 

@@ -390,6 +390,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
     assert_eq!(ready.body["ready"], true);
     assert_eq!(ready.body["store"]["backend"], "sqlite");
+    assert_eq!(ready.body["started_at"], "2026-01-07T15:00:00Z");
     h.route(&ticket("T-1", "my lawyer")).await;
     h.route(&ticket("T-1", "my lawyer")).await;
     let m = h.call(Method::GET, "/metrics", None, "").await;

@@ -141,7 +141,7 @@ pub use model::{
 pub use outbox::{OutboxItem, OutboxState};
 
 use id::IdGenerator;
-use sql::{bigint, decision_from_row, millis, timestamp, DECISION_COLUMNS};
+use sql::{bigint, decision_from_row, dialect, millis, timestamp, DECISION_COLUMNS};
 use tickets::TicketMove;
 use writer::{begin_write, Counters, RecordRequest, Writer};
 
@@ -374,11 +374,14 @@ impl Store {
         let entries: Vec<(&String, &i64)> = counts.iter().collect();
         let mut tx = self.pool().begin_with(begin_write(self.backend())).await?;
         for chunk in entries.chunks(sql::MAX_PARAMETERS / 4) {
-            let statement = format!(
-                "INSERT INTO load (destination, open_tickets, synced_at, updated_at) VALUES {} \
+            let statement = dialect(
+                self.backend(),
+                format!(
+                    "INSERT INTO load (destination, open_tickets, synced_at, updated_at) VALUES {} \
                  ON CONFLICT (destination) DO UPDATE SET open_tickets = excluded.open_tickets, \
                  synced_at = excluded.synced_at, updated_at = excluded.updated_at",
-                sql::value_rows(chunk.len(), 4)
+                    sql::value_rows(chunk.len(), 4)
+                ),
             );
             let mut query = sqlx::query(&statement);
             for (destination, count) in chunk {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
-use crate::sql::{millis, parameter_list, parse_json, timestamp};
+use crate::sql::{dialect, millis, parameter_list, parse_json, timestamp};
 use crate::writer::begin_write;
 use crate::{Backend, Store, StoreError};
 
@@ -129,10 +129,13 @@ impl Store {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "UPDATE outbox SET state = '{DELIVERING}', attempts = attempts + 1, \
+        let sql = dialect(
+            self.backend(),
+            format!(
+                "UPDATE outbox SET state = '{DELIVERING}', attempts = attempts + 1, \
              next_try_at = $1, updated_at = $2 WHERE id IN ({}) RETURNING {OUTBOX_COLUMNS}",
-            parameter_list(3, due.len())
+                parameter_list(3, due.len())
+            ),
         );
         let mut update = sqlx::query(&sql).bind(millis(lease_end)).bind(millis(now));
         for id in &due {

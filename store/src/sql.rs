@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
-use crate::{StoreError, StoredDecision};
+use crate::{Backend, StoreError, StoredDecision};
 
 /// Most bind parameters one statement carries (SQLite allows 32,766,
 /// PostgreSQL 65,535).
@@ -48,6 +48,31 @@ pub(crate) fn parameter_list(first: usize, count: usize) -> String {
         let _ = write!(sql, "${}", first + index);
     }
     sql
+}
+
+/// The statement for `backend`. Statements are written with `$1`, `$2`, …
+/// in textual order; SQLite gets plain `?` instead, because it resolves each
+/// `$N` (when parsing and when binding) by a linear search of the names seen
+/// so far, which makes a multi-row insert quadratic in its parameters.
+pub(crate) fn dialect(backend: Backend, sql: String) -> String {
+    match backend {
+        Backend::Postgres => sql,
+        Backend::Sqlite => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                    out.push('?');
+                    while chars.peek().is_some_and(char::is_ascii_digit) {
+                        chars.next();
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.
@@ -106,5 +131,8 @@ mod tests {
     fn placeholders_are_numbered_across_rows() {
         assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(parameter_list(4, 3), "$4, $5, $6");
+        let sql = "UPDATE t SET a = $1 WHERE b IN ($2, $3) AND c = '$'".to_owned();
+        assert_eq!(dialect(Backend::Sqlite, sql.clone()), "UPDATE t SET a = ? WHERE b IN (?, ?) AND c = '$'");
+        assert_eq!(dialect(Backend::Postgres, sql.clone()), sql);
     }
 }

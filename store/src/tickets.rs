@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::AnyConnection;
 use sqlx::Row as _;
 
-use crate::sql::{parameter_list, value_rows, MAX_PARAMETERS};
+use crate::sql::{dialect, parameter_list, value_rows, MAX_PARAMETERS};
 use crate::{Backend, StoreError};
 
 /// One change to a ticket's place, in the order it happened.
@@ -90,9 +90,9 @@ pub(crate) async fn apply(
 
     let changed: Vec<(&String, &Place)> =
         after.iter().filter(|(ticket_id, place)| before.get(*ticket_id) != Some(place)).collect();
-    write_places(conn, &changed, now_ms).await?;
+    write_places(conn, backend, &changed, now_ms).await?;
     deltas.retain(|_, delta| *delta != 0);
-    add_load(conn, &deltas, now_ms).await
+    add_load(conn, backend, &deltas, now_ms).await
 }
 
 /// Creates missing rows (closed, nowhere), then reads and locks every row.
@@ -108,10 +108,13 @@ async fn lock_places(
         Backend::Sqlite => "",
     };
     for chunk in ticket_ids.chunks(MAX_PARAMETERS / 3) {
-        let sql = format!(
-            "INSERT INTO tickets (ticket_id, is_open, updated_at) VALUES {} \
+        let sql = dialect(
+            backend,
+            format!(
+                "INSERT INTO tickets (ticket_id, is_open, updated_at) VALUES {} \
              ON CONFLICT (ticket_id) DO NOTHING",
-            value_rows(chunk.len(), 3)
+                value_rows(chunk.len(), 3)
+            ),
         );
         let mut insert = sqlx::query(&sql);
         for ticket_id in chunk {
@@ -119,10 +122,13 @@ async fn lock_places(
         }
         insert.execute(&mut *conn).await?;
 
-        let sql = format!(
-            "SELECT ticket_id, destination, is_open FROM tickets WHERE ticket_id IN ({}) \
+        let sql = dialect(
+            backend,
+            format!(
+                "SELECT ticket_id, destination, is_open FROM tickets WHERE ticket_id IN ({}) \
              ORDER BY ticket_id{lock}",
-            parameter_list(1, chunk.len())
+                parameter_list(1, chunk.len())
+            ),
         );
         let mut select = sqlx::query(&sql);
         for ticket_id in chunk {
@@ -138,13 +144,21 @@ async fn lock_places(
     Ok(places)
 }
 
-async fn write_places(conn: &mut AnyConnection, changed: &[(&String, &Place)], now_ms: i64) -> Result<(), StoreError> {
+async fn write_places(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    changed: &[(&String, &Place)],
+    now_ms: i64,
+) -> Result<(), StoreError> {
     for chunk in changed.chunks(MAX_PARAMETERS / 4) {
-        let sql = format!(
-            "INSERT INTO tickets (ticket_id, destination, is_open, updated_at) VALUES {} \
+        let sql = dialect(
+            backend,
+            format!(
+                "INSERT INTO tickets (ticket_id, destination, is_open, updated_at) VALUES {} \
              ON CONFLICT (ticket_id) DO UPDATE SET destination = excluded.destination, \
              is_open = excluded.is_open, updated_at = excluded.updated_at",
-            value_rows(chunk.len(), 4)
+                value_rows(chunk.len(), 4)
+            ),
         );
         let mut query = sqlx::query(&sql);
         for (ticket_id, place) in chunk {
@@ -159,18 +173,26 @@ async fn write_places(conn: &mut AnyConnection, changed: &[(&String, &Place)], n
     Ok(())
 }
 
-async fn add_load(conn: &mut AnyConnection, deltas: &BTreeMap<String, i64>, now_ms: i64) -> Result<(), StoreError> {
+async fn add_load(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    deltas: &BTreeMap<String, i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     if deltas.is_empty() {
         return Ok(());
     }
     let entries: Vec<(&String, &i64)> = deltas.iter().collect();
     for chunk in entries.chunks(MAX_PARAMETERS / 3) {
-        let sql = format!(
-            "INSERT INTO load (destination, open_tickets, updated_at) VALUES {} \
+        let sql = dialect(
+            backend,
+            format!(
+                "INSERT INTO load (destination, open_tickets, updated_at) VALUES {} \
              ON CONFLICT (destination) DO UPDATE SET \
              open_tickets = load.open_tickets + excluded.open_tickets, \
              updated_at = excluded.updated_at",
-            value_rows(chunk.len(), 3)
+                value_rows(chunk.len(), 3)
+            ),
         );
         let mut query = sqlx::query(&sql);
         for (destination, delta) in chunk {

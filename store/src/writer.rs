@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
 use sqlx::Row as _;
@@ -17,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::id::IdGenerator;
 use crate::sql::{
-    bigint, decision_from_row, millis, parameter_list, value_rows, DECISION_COLUMNS, DECISION_COLUMN_COUNT,
+    bigint, decision_from_row, dialect, millis, parameter_list, value_rows, DECISION_COLUMNS, DECISION_COLUMN_COUNT,
     MAX_PARAMETERS,
 };
 use crate::tickets::{self, TicketMove};
@@ -147,16 +146,18 @@ impl Writer {
             .collect::<Result<_, _>>()?;
 
         let mut tx = self.pool.begin_with(begin_write(self.backend)).await?;
-        let inserted = insert_decisions(&mut tx, &rows).await?;
+        let inserted = insert_decisions(&mut tx, self.backend, &rows).await?;
         let conflicting: Vec<&str> = rows
             .iter()
             .filter(|row| !inserted.contains(row.id.as_str()))
             .map(|row| row.source.dedup_key.as_str())
             .collect();
-        let mut stored_before = select_by_dedup_keys(&mut tx, &conflicting).await?;
-        let now_ms = millis(Timestamp::now());
+        let mut stored_before = select_by_dedup_keys(&mut tx, self.backend, &conflicting).await?;
         let fresh: Vec<&DecisionRow> = rows.iter().filter(|row| inserted.contains(row.id.as_str())).collect();
-        insert_outbox(&mut tx, &self.ids, &fresh, now_ms).await?;
+        // Times come from the decisions (the caller's clock), never from
+        // here: replays and tests write the same rows.
+        let latest_ms = fresh.iter().map(|row| row.decided_at).max().unwrap_or(0);
+        insert_outbox(&mut tx, self.backend, &self.ids, &fresh).await?;
         let moves: Vec<TicketMove<'_>> = fresh
             .iter()
             .filter_map(|row| {
@@ -166,7 +167,7 @@ impl Writer {
                 })
             })
             .collect();
-        tickets::apply(&mut tx, self.backend, &moves, now_ms).await?;
+        tickets::apply(&mut tx, self.backend, &moves, latest_ms).await?;
         tx.commit().await?;
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
         self.counters.decisions.fetch_add(fresh.len() as u64, Ordering::Relaxed);
@@ -245,13 +246,20 @@ impl<'a> DecisionRow<'a> {
 }
 
 /// Inserts what is new; returns the ids actually inserted.
-async fn insert_decisions(conn: &mut AnyConnection, rows: &[DecisionRow<'_>]) -> Result<HashSet<String>, StoreError> {
+async fn insert_decisions(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[DecisionRow<'_>],
+) -> Result<HashSet<String>, StoreError> {
     let mut inserted = HashSet::with_capacity(rows.len());
     for chunk in rows.chunks(MAX_PARAMETERS / DECISION_COLUMN_COUNT) {
-        let sql = format!(
-            "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES {} \
+        let sql = dialect(
+            backend,
+            format!(
+                "INSERT INTO decisions ({DECISION_COLUMNS}) VALUES {} \
              ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-            value_rows(chunk.len(), DECISION_COLUMN_COUNT)
+                value_rows(chunk.len(), DECISION_COLUMN_COUNT)
+            ),
         );
         let mut query = sqlx::query(&sql);
         for row in chunk {
@@ -281,12 +289,15 @@ async fn insert_decisions(conn: &mut AnyConnection, rows: &[DecisionRow<'_>]) ->
 
 async fn select_by_dedup_keys(
     conn: &mut AnyConnection,
+    backend: Backend,
     keys: &[&str],
 ) -> Result<HashMap<String, StoredDecision>, StoreError> {
     let mut found = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(MAX_PARAMETERS) {
-        let sql =
-            format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE dedup_key IN ({})", parameter_list(1, chunk.len()));
+        let sql = dialect(
+            backend,
+            format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE dedup_key IN ({})", parameter_list(1, chunk.len())),
+        );
         let mut query = sqlx::query(&sql);
         for key in chunk {
             query = query.bind(*key);
@@ -303,36 +314,38 @@ const OUTBOX_COLUMN_COUNT: usize = 11;
 
 async fn insert_outbox(
     conn: &mut AnyConnection,
+    backend: Backend,
     ids: &IdGenerator,
     fresh: &[&DecisionRow<'_>],
-    now_ms: i64,
 ) -> Result<(), StoreError> {
-    let items: Vec<(String, &str, &crate::NewOutboxItem, String)> = fresh
+    // Due at once: a new item is due when its decision was made.
+    let items: Vec<(String, &DecisionRow<'_>, &crate::NewOutboxItem, String)> = fresh
         .iter()
-        .flat_map(|row| {
-            row.source.outbox.iter().map(|item| (ids.next("obx"), row.id.as_str(), item, item.payload.to_string()))
-        })
+        .flat_map(|row| row.source.outbox.iter().map(|item| (ids.next("obx"), *row, item, item.payload.to_string())))
         .collect();
     for chunk in items.chunks(MAX_PARAMETERS / OUTBOX_COLUMN_COUNT) {
-        let sql = format!(
-            "INSERT INTO outbox (id, decision_id, kind, target, payload, idempotency_key, \
+        let sql = dialect(
+            backend,
+            format!(
+                "INSERT INTO outbox (id, decision_id, kind, target, payload, idempotency_key, \
              attempts, next_try_at, state, created_at, updated_at) VALUES {}",
-            value_rows(chunk.len(), OUTBOX_COLUMN_COUNT)
+                value_rows(chunk.len(), OUTBOX_COLUMN_COUNT)
+            ),
         );
         let mut query = sqlx::query(&sql);
-        for (id, decision_id, item, payload) in chunk {
+        for (id, row, item, payload) in chunk {
             query = query
                 .bind(id.as_str())
-                .bind(*decision_id)
+                .bind(row.id.as_str())
                 .bind(item.kind.as_str())
                 .bind(item.target.as_str())
                 .bind(payload.as_str())
                 .bind(item.idempotency_key.as_deref())
                 .bind(0_i64)
-                .bind(now_ms)
+                .bind(row.decided_at)
                 .bind(crate::outbox::PENDING)
-                .bind(now_ms)
-                .bind(now_ms);
+                .bind(row.decided_at)
+                .bind(row.decided_at);
         }
         query.execute(&mut *conn).await?;
     }

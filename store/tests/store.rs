@@ -359,3 +359,24 @@ async fn policy_versions_are_kept_once_per_hash(db: &TestDb) {
     let versions = store.policy_versions().await.expect("read");
     assert_eq!(versions, vec![version("h1", 1, 0), version("h2", 2, 10)]);
 }
+
+#[tokio::test]
+async fn sqlite_file_is_created_in_wal_mode() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("fresh.db");
+    let store = routec_store::Store::open(&format!("sqlite:{}", path.display()), Default::default())
+        .await
+        .expect("a missing file is created");
+    store.record(decision(Some("t1"), "v1", Some("a"))).await.expect("recorded");
+    assert!(path.exists());
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("the file opens");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.expect("journal mode");
+    assert_eq!(mode, "wal");
+    let missing_dir = dir.path().join("no/such/dir/routec.db");
+    let refused = routec_store::Store::open(&format!("sqlite:{}", missing_dir.display()), Default::default()).await;
+    assert!(matches!(refused, Err(StoreError::Database(_))), "{refused:?}");
+    let refused = routec_store::Store::open("mysql://localhost/routec", Default::default()).await;
+    assert!(matches!(refused, Err(StoreError::UnsupportedUrl(_))), "{refused:?}");
+}
