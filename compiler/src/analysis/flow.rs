@@ -74,6 +74,9 @@ pub(crate) struct Branch {
     /// The tickets it takes from the branches after it: `own`, or none
     /// for a `shadow` branch.
     pub cond: Node,
+    /// A `shadow` branch: it decides (for the record) only the tickets no
+    /// earlier branch at all matches, shadow ones included.
+    shadow: bool,
     sig: Signature,
     /// Its gate, when its diagram starts by testing it (see `Flow::rooted`).
     rooted: Option<u32>,
@@ -278,6 +281,7 @@ impl Flow {
                 at,
                 own: own.unwrap_or(FALSE),
                 cond: cond.unwrap_or(FALSE),
+                shadow,
                 sig,
                 rooted,
                 status: Status::GaveUp,
@@ -348,7 +352,8 @@ impl Flow {
         if x == FALSE {
             return Status::Never;
         }
-        match &*self.search(policy, x, i, &[], Carry::Verdict) {
+        let earlier_shadows = self.earlier_shadows(i);
+        match &*self.search(policy, x, i, &earlier_shadows, Carry::Verdict) {
             Answer::Uncovered(_) => Status::Reachable,
             Answer::Unverified(_) => Status::Unknown,
             Answer::GaveUp => Status::GaveUp,
@@ -358,6 +363,16 @@ impl Flow {
                 Status::Shadowed
             }
         }
+    }
+
+    /// For a `shadow` branch, the conditions of the shadow branches before
+    /// it: they take its tickets too (the engines record only the first
+    /// match), though they take none from other branches. Empty otherwise.
+    fn earlier_shadows(&self, i: usize) -> Vec<Node> {
+        if !self.branches[i].shadow {
+            return Vec::new();
+        }
+        self.branches[..i].iter().filter(|b| b.shadow && b.own != FALSE).map(|b| b.own).collect()
     }
 
     /// The conditions of the branches before `before` that may meet `x`, and `extra`.
@@ -562,7 +577,8 @@ impl Flow {
         if x == FALSE {
             return Some3::No;
         }
-        match &*self.search(policy, x, i, &[], Carry::Verdict) {
+        let earlier_shadows = self.earlier_shadows(i);
+        match &*self.search(policy, x, i, &earlier_shadows, Carry::Verdict) {
             Answer::Uncovered(_) => Some3::Yes,
             Answer::Covered(_) => Some3::No,
             Answer::Unverified(_) | Answer::GaveUp => Some3::Unknown,
