@@ -5,7 +5,7 @@
 use crate::exit::{CliError, ExitCode, Outcome};
 use crate::output::Output;
 use crate::render;
-use routec_runtime::{Context, Policy, PolicyError};
+use routec_runtime::{Context, LoadOptions, Policy, PolicyError};
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -34,17 +34,25 @@ pub struct RouteArgs {
     /// for a policy `routec check` already accepted, to start faster.
     #[arg(long)]
     pub skip_proofs: bool,
+    /// The directory imports and the classifier model must stay inside
+    /// (default: the policy's own directory).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Tickets bring their own `signals` (intent, confidence): route even
+    /// when the policy's classifier model file does not exist.
+    #[arg(long)]
+    pub signals_in_tickets: bool,
 }
 
 /// Load a policy. When it does not compile, its errors are rendered on
 /// standard error and the error says so, then what was `skipped` because of it.
 pub fn load_policy(
     path: &std::path::Path,
-    proofs: routec_runtime::Proofs,
+    options: &LoadOptions,
     color: bool,
     skipped: Option<&'static str>,
 ) -> Result<Policy, CliError> {
-    match Policy::load_with(path, proofs) {
+    match Policy::load_with_options(path, options) {
         Ok(p) => Ok(p),
         Err(PolicyError::Compile(analysis)) => {
             let mut err = Output::stderr();
@@ -77,7 +85,9 @@ pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, CliE
 
 pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let proofs = if args.skip_proofs { routec_runtime::Proofs::Skip } else { routec_runtime::Proofs::Check };
-    let policy = load_policy(&args.policy, proofs, crate::stderr_is_terminal(), None)?
+    let options =
+        LoadOptions::default().proofs(proofs).root(args.root.clone()).tickets_bring_signals(args.signals_in_tickets);
+    let policy = load_policy(&args.policy, &options, crate::stderr_is_terminal(), None)?
         .with_engine(args.engine.into())
         .map_err(CliError::Engine)?;
     let ctx = parse_context(args.now.as_deref(), &args.load)?;

@@ -49,6 +49,10 @@ impl Loader for Overlay<'_> {
     fn model_labels(&self, importer: &str, path: &str) -> Option<Result<Vec<String>, String>> {
         self.fallback.model_labels(importer, path)
     }
+
+    fn model_missing(&self, importer: &str, path: &str) -> bool {
+        self.fallback.model_missing(importer, path)
+    }
 }
 
 /// Directories and everything not open come from the disk.

@@ -56,7 +56,7 @@ mod ticket;
 
 pub use decision::{Decision, Mode};
 pub use loader::{DiskFs, FsLoader};
-pub use policy::{Context, EngineError, EngineKind, Policy, PolicyError};
+pub use policy::{Context, EngineError, EngineKind, LoadOptions, Policy, PolicyError};
 pub use routec_compiler::Proofs;
 pub use testing::TestOutcome;
 pub use ticket::{Ticket, TicketError};

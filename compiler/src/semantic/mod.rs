@@ -30,6 +30,12 @@ pub trait Loader {
         let _ = (importer, path);
         None
     }
+    /// Whether the loader reads models and no model file is at `path`
+    /// (then every ticket without its own signals goes unclassified).
+    fn model_missing(&self, importer: &str, path: &str) -> bool {
+        let _ = (importer, path);
+        false
+    }
 }
 
 /// A loader for single-file checks: every import fails.
