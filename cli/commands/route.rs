@@ -67,9 +67,15 @@ pub fn load_policy(
 
 pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, CliError> {
     let now = match now {
-        Some(text) => text
-            .parse::<jiff::Timestamp>()
-            .map_err(|e| CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")))?,
+        Some(text) => text.parse::<jiff::Timestamp>().map_err(|e| match jiff::fmt::temporal::Pieces::parse(text) {
+            // Well-formed, but outside the instants routec computes with.
+            Ok(pieces) if pieces.offset().is_some() && pieces.time().is_some() => CliError::Usage(format!(
+                "`--now {text}` is outside the times routec computes opening hours for ({} to {})",
+                jiff::Timestamp::MIN,
+                jiff::Timestamp::MAX
+            )),
+            _ => CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")),
+        })?,
         None => jiff::Timestamp::now(),
     };
     let mut ctx = Context::at(now);
@@ -92,7 +98,9 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
         .map_err(CliError::Engine)?;
     let ctx = parse_context(args.now.as_deref(), &args.load)?;
     let mut err = Output::stderr();
-    for name in ctx.load.keys() {
+    let mut loaded: Vec<&String> = ctx.load.keys().collect();
+    loaded.sort();
+    for name in loaded {
         if !policy.destination_names().any(|d| d == name) {
             writeln!(err, "warning: `--load {name}=…`: the policy has no destination `{name}`")?;
         }
@@ -106,6 +114,7 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let mut out = Output::stdout_buffered();
     let started = std::time::Instant::now();
     let (mut routed, mut rejected) = (0usize, 0usize);
+    let mut hinted_json_lines = false;
     for (i, line) in input.lines().enumerate() {
         let line_no = i + 1;
         let line = match line {
@@ -126,6 +135,13 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
                 rejected += 1;
                 outcome.earn(ExitCode::BadInput);
                 writeln!(err, "line {line_no}: rejected: {e}")?;
+                if e.path.is_empty() && line.trim_start().starts_with('[') && !hinted_json_lines {
+                    hinted_json_lines = true;
+                    writeln!(
+                        err,
+                        "hint: tickets are read as JSON Lines, one object per line, not as a JSON array; convert with `jq -c '.[]'`"
+                    )?;
+                }
                 continue;
             }
         };

@@ -19,9 +19,6 @@ use std::path::{Path, PathBuf};
 /// text someone wrote; anything larger is a mistake or an attack.
 pub const MAX_POLICY_BYTES: u64 = 8 * 1024 * 1024;
 
-/// The largest classifier model file read, in bytes (256 MiB).
-pub const MAX_MODEL_BYTES: u64 = 256 * 1024 * 1024;
-
 /// One entry of a directory listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {

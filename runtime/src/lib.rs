@@ -47,6 +47,7 @@
 
 pub mod advanced;
 pub mod decision;
+mod json;
 mod loader;
 mod policy;
 mod schedule;

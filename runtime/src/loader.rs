@@ -4,7 +4,7 @@
 //! `Loader` over it. Paths in `import` and `classifier ... from` are
 //! relative to the file that names them.
 
-use routec_compiler::io::{DirEntry, FileSystem, Refusal, Root, MAX_MODEL_BYTES, MAX_POLICY_BYTES};
+use routec_compiler::io::{DirEntry, FileSystem, Refusal, Root, MAX_POLICY_BYTES};
 use routec_compiler::workspace::normalise;
 pub use routec_compiler::workspace::relative_to;
 use routec_compiler::Loader;
@@ -130,13 +130,10 @@ impl FsLoader {
         }
     }
 
-    /// Load the classifier model at `path` (from [`FsLoader::model_path`]),
-    /// a regular file of at most [`MAX_MODEL_BYTES`].
+    /// Load the classifier model at `path` (from [`FsLoader::model_path`]):
+    /// a regular file of at most [`routec_classifier::MAX_MODEL_BYTES`].
     pub fn load_model(path: &Path) -> Result<routec_classifier::Model, routec_classifier::ModelError> {
-        let bytes = DiskFs
-            .read_bytes(path, MAX_MODEL_BYTES)
-            .map_err(|source| routec_classifier::ModelError::Io { path: path.to_path_buf(), source })?;
-        routec_classifier::Model::from_bytes(&bytes)
+        routec_classifier::Model::load(path)
     }
 }
 

@@ -187,6 +187,10 @@ impl<'a> Checker<'a> {
                 } else if !name.is_empty() {
                     self.broken_names.push(name.clone());
                 }
+                if keyword == "classifier" {
+                    // The signals a classifier brings are as broken as its name.
+                    self.broken_names.extend(["confidence", "threshold"].map(String::from));
+                }
             }
         }
         let items: Vec<(&ast::Policy, &ast::Item)> =
