@@ -136,6 +136,6 @@ mod tests {
         assert_eq!(refused(r#"{"customer": {"tier": "free", "x": 1, "tier": "pro"}}"#), "customer.tier");
         assert_eq!(refused(r#"{"tags": [{"a": 1, "a": 2}]}"#), "tags.0.a");
         assert!(matches!(parse(r#"{"a": 1} {"#), Err(JsonError::Syntax(_))));
-        assert!(matches!(parse(r#"{"a": 1, "b": 2}"#), Ok(_)));
+        assert!(parse(r#"{"a": 1, "b": 2}"#).is_ok());
     }
 }
