@@ -311,6 +311,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_missing_model_fails_the_load_unless_tickets_bring_signals() {
+        let dir = std::env::temp_dir().join(format!("routec-policy-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        let path = dir.join("p.route");
+        let text = "policy \"p\" version 1\nticket { subject: text }\n\
+                    classifier intent from \"none.model\" { labels billing, other  features subject }\n\
+                    queue general\notherwise -> general\n";
+        std::fs::write(&path, text).expect("write the policy");
+        match Policy::load(&path) {
+            Err(PolicyError::MissingModel { path: model }) => assert!(model.ends_with("none.model")),
+            Err(e) => panic!("expected a missing model, got {e}"),
+            Ok(_) => panic!("a policy without its model loaded"),
+        }
+        let options = LoadOptions::default().tickets_bring_signals(true);
+        let policy = Policy::load_with_options(&path, &options).expect("tickets bring their own signals");
+        assert!(!policy.has_model());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     const SMALL: &str = "policy \"small\" version 2\nticket { id: string  subject: text }\n\
                          team billing\nqueue general\n\
                          rule invoices when subject has [\"invoice\"] -> billing\notherwise -> general\n";
