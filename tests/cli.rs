@@ -218,3 +218,81 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A device or other non-regular file is refused at once, never read.
+#[test]
+fn a_device_given_as_a_policy_or_a_model_is_refused_without_reading_it() {
+    if !std::path::Path::new("/dev/zero").exists() {
+        return;
+    }
+    for args in [&["check", "/dev/zero"][..], &["route", "/dev/zero"], &["fmt", "--check", "/dev/zero"]] {
+        let r = run(args, Some(""));
+        assert_eq!(r.code, 4, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("error: cannot read `/dev/zero`: not a regular file"), "{args:?}: {}", r.stderr);
+    }
+    let r = run(&["classify", "/dev/zero", "--text", "hello"], None);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+}
+
+/// `route` refuses a policy whose model is missing: its tickets would go
+/// unclassified silently. `--signals-in-tickets` says they bring their own.
+#[test]
+fn route_refuses_a_missing_model_unless_tickets_bring_signals() {
+    let policy = "tests/check/decls/missing-model.route";
+    let r = run(&["route", policy, "--now", "2026-11-24T10:30:00-05:00"], Some(""));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the classifier model `tests/check/decls/models/not-trained-yet.model` does not exist"),
+        "{}",
+        r.stderr
+    );
+    let ticket = r#"{"subject": "invoice", "signals": {"intent": "billing", "confidence": 0.9}}"#;
+    let r = run(&["route", policy, "--signals-in-tickets", "--now", "2026-11-24T10:30:00-05:00"], Some(ticket));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let decision: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one decision");
+    assert_eq!(decision["destination"]["name"], "billing");
+}
+
+#[test]
+fn route_input_mistakes_get_a_precise_answer() {
+    let now = ["--now", "2026-11-24T10:30:00-05:00"];
+    let ticket = r#"{"id":"T1","subject":"Invoice","body":"b","channel":"email","created_at":"9999-12-31T23:59:59Z","ai_turns":0,"ai_resolved":false,"customer":{"name":"A","email":"a@b.c","tier":"pro","vip":false,"health":50,"seats":3,"at_risk":false},"signals":{"intent":"billing","confidence":0.9}}"#;
+    // A byte-order mark before the first ticket is skipped; a time in the
+    // last day of year 9999 is a time.
+    let r = run(&["route", POLICY, now[0], now[1]], Some(&format!("\u{feff}{ticket}\n")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A JSON array gets a hint that JSON Lines are read.
+    let r = run(&["route", POLICY, now[0], now[1]], Some(&format!("[{ticket}]\n")));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("hint: tickets are read as JSON Lines, one object per line"), "{}", r.stderr);
+    // A key given twice is refused with its path, not decided by the last one.
+    let twice = ticket.replace(r#""tier":"pro""#, r#""tier":"free","tier":"enterprise""#);
+    let r = run(&["route", POLICY, now[0], now[1]], Some(&twice));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("line 1: rejected: `customer.tier`: expected each key once"), "{}", r.stderr);
+    // An int the engines cannot hold exactly is refused, not clamped.
+    let huge = ticket.replace(r#""seats":3"#, r#""seats":1e300"#);
+    let r = run(&["route", POLICY, now[0], now[1]], Some(&huge));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("`customer.seats`: expected a whole number from"), "{}", r.stderr);
+    // `--load` warnings come in name order, the same every run.
+    let r = run(&["route", POLICY, now[0], now[1], "--load", "zz=1,aa=2,mm=3"], Some(""));
+    let warned: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("warning: `--load")).collect();
+    assert_eq!(warned.len(), 3, "{}", r.stderr);
+    assert!(warned[0].contains("aa") && warned[1].contains("mm") && warned[2].contains("zz"), "{}", r.stderr);
+    // The last day of year 9999 is an RFC 3339 time, only past what `--now` computes with.
+    let r = run(&["route", POLICY, "--now", "9999-12-31T00:00:00Z"], Some(""));
+    assert_eq!(r.code, 2);
+    assert!(!r.stderr.contains("not an RFC 3339"), "{}", r.stderr);
+}
+
+/// `fmt --check` on a file with CRLF line endings says so, once.
+#[test]
+fn fmt_check_names_a_change_of_line_endings() {
+    let formatted = run(&["fmt", "-"], Some(&std::fs::read_to_string(POLICY).expect("the example"))).stdout;
+    let r = run(&["fmt", "--check", "-"], Some(&formatted.replace('\n', "\r\n")));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.ends_with("\\ line endings change from CRLF to LF\n"), "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 4, "only the note, no hunk: {}", r.stdout);
+}

@@ -35,6 +35,6 @@ pub use metrics::{
     evaluate, policy_block, policy_name, render as render_report, render_comparison, suggest_thresholds, ClassMetrics,
     CoveragePoint, Metrics, Outcome, Thresholds, COVERAGE_THRESHOLDS,
 };
-pub use model::{Model, ModelInfo, Prediction, TrainingInfo};
+pub use model::{Model, ModelInfo, Prediction, TrainingInfo, MAX_MODEL_BYTES};
 pub use sentiment::sentiment;
 pub use train::{labelled_rows, predict_outcomes, train, Labelled, TrainOptions, TrainOutcome};

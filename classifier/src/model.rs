@@ -174,14 +174,36 @@ fn sort_below(values: &mut Vec<u32>, tmp: &mut Vec<u32>, bound: u32) {
     }
 }
 
+/// The largest model file [`Model::load`] reads, in bytes (256 MiB; the
+/// shipped models are a few MiB).
+pub const MAX_MODEL_BYTES: u64 = 256 * 1024 * 1024;
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl Model {
-    /// Reads a model file.
+    /// Reads a model file: a regular file (never a device or a pipe) of at
+    /// most [`MAX_MODEL_BYTES`].
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        use std::io::Read;
+        let io = |source| ModelError::Io { path: path.to_path_buf(), source };
+        let refused = |why: String| io(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+        let file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(refused("not a regular file".into()));
+        }
+        let too_large = || refused(format!("larger than the limit of {MAX_MODEL_BYTES} bytes"));
+        if meta.len() > MAX_MODEL_BYTES {
+            return Err(too_large());
+        }
+        // One byte past the limit notices a file that grew after the check.
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() as u64 > MAX_MODEL_BYTES {
+            return Err(too_large());
+        }
         Model::from_bytes(&bytes)
     }
 

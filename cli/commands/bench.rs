@@ -60,8 +60,10 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, Option<T>) {
 }
 
 /// Load the policy being measured (its errors rendered if it does not compile).
+/// A missing model is no error here: the measurement is of the engines.
 fn load(path: &Path, proofs: Proofs) -> Result<Policy, CliError> {
-    load_policy(path, proofs, crate::stderr_is_terminal(), None)
+    let options = routec_runtime::LoadOptions::default().proofs(proofs).tickets_bring_signals(true);
+    load_policy(path, &options, crate::stderr_is_terminal(), None)
 }
 
 /// Runs `routec bench`.

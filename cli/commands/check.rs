@@ -29,6 +29,10 @@ pub struct CheckArgs {
     /// Never colour the output.
     #[arg(long)]
     pub no_color: bool,
+    /// The directory imports and classifier models must stay inside
+    /// (default: each policy's own directory).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
 }
 
 pub fn run(args: &CheckArgs, outcome: &mut Outcome) -> Result<(), CliError> {
@@ -39,9 +43,16 @@ pub fn run(args: &CheckArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let mut analyses = Vec::new();
     let targets = policies::distinct(&args.files, "checked", |e| outcome.failed(e));
     for target in targets {
+        let loader = match FsLoader::for_policy(&target.policy, args.root.as_deref()) {
+            Ok(loader) => loader,
+            Err(e) => {
+                outcome.failed(CliError::read(args.root.as_deref().unwrap_or(&target.policy), e));
+                continue;
+            }
+        };
         let mut db = SourceDb::new();
         let id = db.add(target.policy.display().to_string(), target.text);
-        let analysis = analyze(db, id, &FsLoader);
+        let analysis = analyze(db, id, &loader);
         errors += analysis.diagnostics.iter().filter(|d| d.is_error()).count();
         warnings += analysis.diagnostics.iter().filter(|d| !d.is_error()).count();
         if errors > 0 || (args.deny_warnings && warnings > 0) {

@@ -11,7 +11,9 @@ use crate::exit::{CliError, ExitCode, Outcome, Stream};
 use crate::output::Output;
 use routec_compiler::diagnostic::Rendered;
 use routec_compiler::fmt::{format, FormatError};
+use routec_compiler::io::FileSystem;
 use routec_compiler::SourceDb;
+use routec_runtime::DiskFs;
 
 /// Lines of unchanged text shown around a difference.
 const CONTEXT: usize = 3;
@@ -51,7 +53,8 @@ pub fn run(args: &FmtArgs, outcome: &mut Outcome) -> Result<(), CliError> {
 /// Formats one file in place (or, with `--check`, says how it would change).
 fn file(path: &Path, check: bool, outcome: &mut Outcome, out: &mut Output<impl Write>) -> Result<(), CliError> {
     let name = path.display().to_string();
-    let original = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+    // Through `DiskFs`: a regular file, at most the policy size cap.
+    let original = DiskFs.read_to_string(path).map_err(|e| CliError::read(path, e))?;
     let formatted = formatted_or_report(&name, &original)?;
     if formatted == original {
         return Ok(());
@@ -106,6 +109,15 @@ fn formatted_or_report(name: &str, original: &str) -> Result<String, CliError> {
 /// A unified diff of the one region where the texts differ: everything
 /// between their common first and last lines, with a little context.
 fn diff(name: &str, original: &str, formatted: &str) -> String {
+    let mut out = format!("--- {name}\n+++ {name} (formatted)\n");
+    // Lines are compared without their ending (`lines` drops `\r\n` too);
+    // a change of line endings is said once, not shown on every line.
+    let crlf = original.contains("\r\n") && !formatted.contains("\r\n");
+    let crlf_note = "\\ line endings change from CRLF to LF\n";
+    if crlf && original.replace("\r\n", "\n") == formatted {
+        out.push_str(crlf_note);
+        return out;
+    }
     let old: Vec<&str> = original.lines().collect();
     let new: Vec<&str> = formatted.lines().collect();
     let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
@@ -115,7 +127,6 @@ fn diff(name: &str, original: &str, formatted: &str) -> String {
     let before = &old[start..prefix];
     let after = &old[old.len() - suffix..(old.len() - suffix + CONTEXT).min(old.len())];
 
-    let mut out = format!("--- {name}\n+++ {name} (formatted)\n");
     let old_len = before.len() + old_changed.len() + after.len();
     let new_len = before.len() + new_changed.len() + after.len();
     out.push_str(&format!("@@ -{},{old_len} +{},{new_len} @@\n", start + 1, start + 1));
@@ -130,6 +141,9 @@ fn diff(name: &str, original: &str, formatted: &str) -> String {
     }
     for line in after {
         out.push_str(&format!(" {line}\n"));
+    }
+    if crlf {
+        out.push_str(crlf_note);
     }
     out
 }
@@ -151,6 +165,17 @@ mod tests {
     fn diff_shows_the_changed_region_with_context() {
         let diff = diff("p.route", "a\nb\nc\nd\n", "a\nB\nc\nd\n");
         assert_eq!(diff, "--- p.route\n+++ p.route (formatted)\n@@ -1,4 +1,4 @@\n a\n-b\n+B\n c\n d\n");
+    }
+
+    #[test]
+    fn a_change_of_line_endings_is_said_once() {
+        let only_endings = diff("p.route", "a\r\nb\r\n", "a\nb\n");
+        assert_eq!(only_endings, "--- p.route\n+++ p.route (formatted)\n\\ line endings change from CRLF to LF\n");
+        let one_line_too = diff("p.route", "a\r\nb\r\nc\r\n", "a\nB\nc\n");
+        assert_eq!(
+            one_line_too,
+            "--- p.route\n+++ p.route (formatted)\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n\\ line endings change from CRLF to LF\n"
+        );
     }
 
     #[test]

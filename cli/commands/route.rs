@@ -5,7 +5,7 @@
 use crate::exit::{CliError, ExitCode, Outcome};
 use crate::output::Output;
 use crate::render;
-use routec_runtime::{Context, Policy, PolicyError};
+use routec_runtime::{Context, LoadOptions, Policy, PolicyError};
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -34,17 +34,25 @@ pub struct RouteArgs {
     /// for a policy `routec check` already accepted, to start faster.
     #[arg(long)]
     pub skip_proofs: bool,
+    /// The directory imports and the classifier model must stay inside
+    /// (default: the policy's own directory).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Tickets bring their own `signals` (intent, confidence): route even
+    /// when the policy's classifier model file does not exist.
+    #[arg(long)]
+    pub signals_in_tickets: bool,
 }
 
 /// Load a policy. When it does not compile, its errors are rendered on
 /// standard error and the error says so, then what was `skipped` because of it.
 pub fn load_policy(
     path: &std::path::Path,
-    proofs: routec_runtime::Proofs,
+    options: &LoadOptions,
     color: bool,
     skipped: Option<&'static str>,
 ) -> Result<Policy, CliError> {
-    match Policy::load_with(path, proofs) {
+    match Policy::load_with_options(path, options) {
         Ok(p) => Ok(p),
         Err(PolicyError::Compile(analysis)) => {
             let mut err = Output::stderr();
@@ -59,9 +67,15 @@ pub fn load_policy(
 
 pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, CliError> {
     let now = match now {
-        Some(text) => text
-            .parse::<jiff::Timestamp>()
-            .map_err(|e| CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")))?,
+        Some(text) => text.parse::<jiff::Timestamp>().map_err(|e| match jiff::fmt::temporal::Pieces::parse(text) {
+            // Well-formed, but outside the instants routec computes with.
+            Ok(pieces) if pieces.offset().is_some() && pieces.time().is_some() => CliError::Usage(format!(
+                "`--now {text}` is outside the times routec computes opening hours for ({} to {})",
+                jiff::Timestamp::MIN,
+                jiff::Timestamp::MAX
+            )),
+            _ => CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")),
+        })?,
         None => jiff::Timestamp::now(),
     };
     let mut ctx = Context::at(now);
@@ -77,12 +91,16 @@ pub fn parse_context(now: Option<&str>, load: &[String]) -> Result<Context, CliE
 
 pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let proofs = if args.skip_proofs { routec_runtime::Proofs::Skip } else { routec_runtime::Proofs::Check };
-    let policy = load_policy(&args.policy, proofs, crate::stderr_is_terminal(), None)?
+    let options =
+        LoadOptions::default().proofs(proofs).root(args.root.clone()).tickets_bring_signals(args.signals_in_tickets);
+    let policy = load_policy(&args.policy, &options, crate::stderr_is_terminal(), None)?
         .with_engine(args.engine.into())
         .map_err(CliError::Engine)?;
     let ctx = parse_context(args.now.as_deref(), &args.load)?;
     let mut err = Output::stderr();
-    for name in ctx.load.keys() {
+    let mut loaded: Vec<&String> = ctx.load.keys().collect();
+    loaded.sort();
+    for name in loaded {
         if !policy.destination_names().any(|d| d == name) {
             writeln!(err, "warning: `--load {name}=…`: the policy has no destination `{name}`")?;
         }
@@ -96,6 +114,7 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let mut out = Output::stdout_buffered();
     let started = std::time::Instant::now();
     let (mut routed, mut rejected) = (0usize, 0usize);
+    let mut hinted_json_lines = false;
     for (i, line) in input.lines().enumerate() {
         let line_no = i + 1;
         let line = match line {
@@ -116,6 +135,13 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
                 rejected += 1;
                 outcome.earn(ExitCode::BadInput);
                 writeln!(err, "line {line_no}: rejected: {e}")?;
+                if e.path.is_empty() && line.trim_start().starts_with('[') && !hinted_json_lines {
+                    hinted_json_lines = true;
+                    writeln!(
+                        err,
+                        "hint: tickets are read as JSON Lines, one object per line, not as a JSON array; convert with `jq -c '.[]'`"
+                    )?;
+                }
                 continue;
             }
         };

@@ -4,7 +4,7 @@ use crate::commands::policies;
 use crate::commands::route::load_policy;
 use crate::exit::{CliError, ExitCode, Outcome};
 use crate::output::Output;
-use routec_runtime::Proofs;
+use routec_runtime::LoadOptions;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -18,6 +18,10 @@ pub struct TestArgs {
     /// The engine that decides (both give identical decisions).
     #[arg(long, value_enum, default_value = "jit")]
     pub engine: crate::commands::EngineArg,
+    /// The directory imports and classifier models must stay inside
+    /// (default: each policy's own directory).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
 }
 
 pub fn run(args: &TestArgs, outcome: &mut Outcome) -> Result<(), CliError> {
@@ -28,7 +32,9 @@ pub fn run(args: &TestArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let targets = policies::distinct(&args.files, "tested", |e| outcome.failed(e));
     for target in targets {
         let path = &target.policy;
-        let loaded = load_policy(path, Proofs::Check, color, Some("its tests were not run"))
+        // Test blocks give their tickets' signals, so a model file is not needed.
+        let options = LoadOptions::default().root(args.root.clone()).tickets_bring_signals(true);
+        let loaded = load_policy(path, &options, color, Some("its tests were not run"))
             .and_then(|p| p.with_engine(args.engine.into()).map_err(CliError::Engine));
         let policy = match loaded {
             Ok(p) => p,

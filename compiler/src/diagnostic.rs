@@ -54,6 +54,7 @@ codes! {
     UnknownAllow => "route::unknown-allow", "an `@allow` naming a code that does not exist";
     EmptyKeywords => "route::empty-keywords", "a keyword set with no phrases or an empty phrase";
     ClassifierLabels => "route::classifier-labels", "declared intents differ from the model's labels";
+    MissingModel => "route::missing-model", "a classifier model file that does not exist";
     UnreachableRule => "route::unreachable-rule", "a rule or escalation that can never match";
     MaybeUnreachableRule => "route::maybe-unreachable-rule", "a rule that may never match (inexact analysis)";
     NonExhaustiveMatrix => "route::non-exhaustive-matrix", "matrix combinations with no row";

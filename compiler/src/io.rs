@@ -9,9 +9,15 @@
 //! the language server share (the language server layers its open
 //! documents over it).
 
+use crate::workspace::normalise;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// The largest policy or module file read, in bytes (8 MiB): a policy is
+/// text someone wrote; anything larger is a mistake or an attack.
+pub const MAX_POLICY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// One entry of a directory listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +47,101 @@ pub trait FileSystem {
     fn file_size(&self, path: &Path) -> io::Result<u64>;
     /// The working directory relative paths are resolved against.
     fn current_dir(&self) -> io::Result<PathBuf>;
+    /// `path` made absolute, with `.` and `..` removed and, on a file
+    /// system that has them, symbolic links resolved; an error when nothing
+    /// is there. The default suits file systems without links.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        let absolute = if path.is_absolute() { path.to_path_buf() } else { self.current_dir()?.join(path) };
+        let absolute = PathBuf::from(normalise(&absolute));
+        if self.exists(&absolute) {
+            Ok(absolute)
+        } else {
+            Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: not found", path.display())))
+        }
+    }
+}
+
+/// The directory a policy may read from (its imports and its classifier
+/// model): by default the policy's own directory, or a root the caller
+/// chooses (`--root`). Held canonical, so symbolic links are resolved on
+/// both sides before a path is compared with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Root {
+    dir: PathBuf,
+}
+
+/// Why a path a policy names may not be read.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The policy names an absolute path.
+    Absolute,
+    /// The path leads outside the root (through `..` or a symbolic link).
+    Outside {
+        /// The root it escapes.
+        root: PathBuf,
+    },
+    /// Nothing readable is there.
+    Missing(io::Error),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Absolute => f.write_str("absolute paths are refused: name the file relative to the policy"),
+            // The root is not printed: diagnostics must not depend on where
+            // the checkout lives; the caller knows its root.
+            Refusal::Outside { .. } => {
+                f.write_str("the path leads outside the policy's root (its directory, or `--root`), which is refused")
+            }
+            Refusal::Missing(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl Root {
+    /// `dir` as a root, resolved on `fs` (it must exist).
+    pub fn new(fs: &dyn FileSystem, dir: &Path) -> io::Result<Root> {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        Ok(Root { dir: fs.canonicalize(dir)? })
+    }
+
+    /// The root of a policy read from `policy`: the directory it is in.
+    pub fn of_policy(fs: &dyn FileSystem, policy: &Path) -> io::Result<Root> {
+        Root::new(fs, policy.parent().unwrap_or(Path::new("")))
+    }
+
+    /// The root directory, canonical.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file that `written` (a path as a policy writes it in an
+    /// `import` or a `classifier … from`) names in the file `from`: relative
+    /// to `from`'s directory, canonical (links resolved before the check),
+    /// and inside the root. Nothing is read; a refusal never carries
+    /// anything of the target's.
+    pub fn resolve(&self, fs: &dyn FileSystem, from: &str, written: &str) -> Result<PathBuf, Refusal> {
+        if Path::new(written).has_root() {
+            return Err(Refusal::Absolute);
+        }
+        let outside = || Refusal::Outside { root: self.dir.clone() };
+        let joined = crate::workspace::relative_to(from, written);
+        let lexical = match fs.current_dir() {
+            Ok(cwd) if joined.is_relative() => cwd.join(&joined),
+            _ => joined,
+        };
+        let lexical = PathBuf::from(normalise(&lexical));
+        // The canonical path decides; the lexical one only tells a missing
+        // file inside the root from an escape to a missing file.
+        let lexical_inside = lexical.starts_with(&self.dir);
+        let canonical =
+            fs.canonicalize(&lexical).map_err(|e| if lexical_inside { Refusal::Missing(e) } else { outside() })?;
+        if canonical.starts_with(&self.dir) {
+            Ok(canonical)
+        } else {
+            Err(outside())
+        }
+    }
 }
 
 /// A file system held in memory: files with their text, directories
@@ -153,5 +254,21 @@ mod tests {
         assert!(fs.read_dir(Path::new("/work/p/main.route")).is_err());
         assert!(fs.read_to_string(Path::new("/work/p")).is_err());
         assert_eq!(fs.current_dir().expect("a working directory"), Path::new("/work"));
+    }
+
+    #[test]
+    fn a_root_admits_paths_inside_it_and_refuses_the_rest() {
+        let mut fs = MemoryFs::new("/w");
+        fs.add_file("/w/p/main.route", "policy").add_file("/w/p/lib/teams.route", "team a");
+        fs.add_file("/w/secret.env", "TOKEN=x");
+        let root = Root::of_policy(&fs, Path::new("p/main.route")).expect("the policy's directory exists");
+        assert_eq!(root.dir(), Path::new("/w/p"));
+        let resolve = |written| root.resolve(&fs, "p/lib/teams.route", written);
+        assert_eq!(resolve("../main.route").expect("inside the root"), Path::new("/w/p/main.route"));
+        assert!(matches!(resolve("../../secret.env"), Err(Refusal::Outside { .. })));
+        assert!(matches!(resolve("/w/p/main.route"), Err(Refusal::Absolute)));
+        assert!(matches!(resolve("../nothing.route"), Err(Refusal::Missing(_))));
+        // An escape to a file that does not exist is an escape, not a missing file.
+        assert!(matches!(resolve("../../nothing.route"), Err(Refusal::Outside { .. })));
     }
 }

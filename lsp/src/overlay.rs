@@ -6,9 +6,10 @@
 
 use crate::paths;
 use crate::world::Document;
+use routec_compiler::io::Root;
 use routec_compiler::io::{DirEntry, FileSystem};
 use routec_compiler::Loader;
-use routec_runtime::DiskFs;
+use routec_runtime::{DiskFs, FsLoader};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,10 @@ impl Loader for Overlay<'_> {
     fn model_labels(&self, importer: &str, path: &str) -> Option<Result<Vec<String>, String>> {
         self.fallback.model_labels(importer, path)
     }
+
+    fn model_missing(&self, importer: &str, path: &str) -> bool {
+        self.fallback.model_missing(importer, path)
+    }
 }
 
 /// Directories and everything not open come from the disk.
@@ -84,7 +89,9 @@ impl FileSystem for Overlay<'_> {
     }
 }
 
-/// Reads imports from disk; knows nothing about classifier models.
+/// Reads imports from disk, inside the working directory (the runtime's
+/// `FsLoader` refuses absolute paths and escapes); knows nothing about
+/// classifier models.
 pub struct DiskLoader;
 
 impl Loader for DiskLoader {
@@ -96,8 +103,8 @@ impl Loader for DiskLoader {
             }
             _ => {}
         }
-        let text = DiskFs.read_to_string(Path::new(&name)).map_err(|e| format!("{name}: {e}"))?;
-        Ok((name, text))
+        let root = Root::new(&DiskFs, Path::new(".")).map_err(|e| format!("the working directory: {e}"))?;
+        FsLoader::new(root).load(importer, path)
     }
 }
 

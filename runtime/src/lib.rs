@@ -47,6 +47,7 @@
 
 pub mod advanced;
 pub mod decision;
+mod json;
 mod loader;
 mod policy;
 mod schedule;
@@ -56,7 +57,7 @@ mod ticket;
 
 pub use decision::{Decision, Mode};
 pub use loader::{DiskFs, FsLoader};
-pub use policy::{Context, EngineError, EngineKind, Policy, PolicyError};
+pub use policy::{Context, EngineError, EngineKind, LoadOptions, Policy, PolicyError};
 pub use routec_compiler::Proofs;
 pub use testing::TestOutcome;
 pub use ticket::{Ticket, TicketError};

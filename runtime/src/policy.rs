@@ -3,7 +3,9 @@
 //! is routed in; and the errors of loading and of building an engine.
 
 use crate::decision::{Decision, DecisionBuilder};
-use crate::loader::{self, FsLoader};
+use crate::loader::{DiskFs, FsLoader};
+use routec_compiler::io::{FileSystem, Refusal};
+
 use crate::signals;
 use crate::ticket::{Ticket, TicketError};
 use routec_compiler::ir::RawOutcome;
@@ -63,6 +65,15 @@ pub enum PolicyError {
     /// The policy has errors; the analysis holds them and the sources to render them.
     #[error("the policy has {} error(s)", .0.diagnostics.iter().filter(|d| d.is_error()).count())]
     Compile(Box<Analysis>),
+    /// The classifier model the policy names is not there, and the
+    /// tickets were not said to bring their own signals
+    /// ([`LoadOptions::tickets_bring_signals`]): every ticket would go
+    /// unclassified.
+    #[error("the classifier model `{}` does not exist; train it with `routec train`, or say that tickets bring their own `signals`", path.display())]
+    MissingModel {
+        /// Where the model was looked for.
+        path: PathBuf,
+    },
     /// The classifier model the policy names exists but could not be loaded.
     #[error("cannot load the classifier model `{}`: {source}", path.display())]
     Model {
@@ -71,6 +82,38 @@ pub enum PolicyError {
         /// Why it could not be loaded.
         source: routec_classifier::ModelError,
     },
+}
+
+/// How [`Policy::load_with_options`] loads a policy. Start from
+/// `LoadOptions::default()` (proofs run, the policy's directory as its
+/// root, the model required) and change what differs.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    proofs: Proofs,
+    root: Option<PathBuf>,
+    tickets_bring_signals: bool,
+}
+
+impl LoadOptions {
+    /// Run the proofs or not (see [`Proofs`]).
+    pub fn proofs(mut self, proofs: Proofs) -> LoadOptions {
+        self.proofs = proofs;
+        self
+    }
+
+    /// The directory imports and the model must stay inside (default: the
+    /// policy's own directory).
+    pub fn root(mut self, root: Option<PathBuf>) -> LoadOptions {
+        self.root = root;
+        self
+    }
+
+    /// Tickets carry their own `signals` (intent and confidence), so a
+    /// missing classifier model is not an error.
+    pub fn tickets_bring_signals(mut self, yes: bool) -> LoadOptions {
+        self.tickets_bring_signals = yes;
+        self
+    }
 }
 
 /// A compiled policy, ready to route tickets. Cheap to share across threads.
@@ -99,30 +142,55 @@ impl Policy {
         Ok(Policy::from_compiled(compiled, None))
     }
 
-    /// Load a policy file, its imports and its classifier model (when the
-    /// model file exists), proofs included.
+    /// Load a policy file, its imports and its classifier model, proofs
+    /// included; imports and the model must stay inside the policy's
+    /// directory, and the model must exist.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        Self::load_with(path, Proofs::Check)
+        Self::load_with_options(path, &LoadOptions::default())
     }
 
     /// [`Policy::load`], with the proofs optional.
     pub fn load_with(path: &Path, proofs: Proofs) -> Result<Policy, PolicyError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| PolicyError::Io { path: path.to_path_buf(), source })?;
+        Self::load_with_options(path, &LoadOptions::default().proofs(proofs))
+    }
+
+    /// [`Policy::load`] with every option (see [`LoadOptions`]).
+    pub fn load_with_options(path: &Path, options: &LoadOptions) -> Result<Policy, PolicyError> {
+        let io_error = |source| PolicyError::Io { path: path.to_path_buf(), source };
+        let text = DiskFs.read_to_string(path).map_err(io_error)?;
+        let loader = FsLoader::for_policy(path, options.root.as_deref()).map_err(|source| PolicyError::Io {
+            path: options.root.clone().unwrap_or_else(|| path.to_path_buf()),
+            source,
+        })?;
         let mut db = SourceDb::new();
-        let root = db.add(path.display().to_string(), text);
-        let compiled = routec_compiler::compile_with(db, root, &FsLoader, proofs).map_err(PolicyError::Compile)?;
+        let name = path.display().to_string();
+        let root = db.add(name.clone(), text);
+        let compiled =
+            routec_compiler::compile_with(db, root, &loader, options.proofs).map_err(PolicyError::Compile)?;
         let model = match &compiled.hir.classifier {
-            Some(c) => {
-                let model_path = loader::relative_to(&path.display().to_string(), &c.model);
-                if model_path.exists() {
-                    let model = routec_classifier::Model::load(&model_path)
-                        .map_err(|source| PolicyError::Model { path: model_path, source })?;
-                    Some(model)
-                } else {
-                    None
+            Some(c) => match loader.model_path(&name, &c.model) {
+                Ok(Some(model_path)) => Some(
+                    FsLoader::load_model(&model_path)
+                        .map_err(|source| PolicyError::Model { path: model_path, source })?,
+                ),
+                Ok(None) if options.tickets_bring_signals => None,
+                Ok(None) => {
+                    return Err(PolicyError::MissingModel {
+                        path: routec_compiler::workspace::relative_to(&name, &c.model),
+                    })
                 }
-            }
+                // The checker refuses such a path already; kept typed for callers that skip it.
+                Err(refusal) => {
+                    let kind = match &refusal {
+                        Refusal::Missing(e) => e.kind(),
+                        _ => std::io::ErrorKind::PermissionDenied,
+                    };
+                    let source = std::io::Error::new(kind, refusal.to_string());
+                    let path = PathBuf::from(&c.model);
+                    let source = routec_classifier::ModelError::Io { path: path.clone(), source };
+                    return Err(PolicyError::Model { path, source });
+                }
+            },
             None => None,
         };
         Ok(Policy::from_compiled(compiled, model))
@@ -258,6 +326,26 @@ mod tests {
             Err(e) => panic!("expected an IO error, got {e}"),
             Ok(_) => panic!("a missing file loaded"),
         }
+    }
+
+    #[test]
+    fn a_missing_model_fails_the_load_unless_tickets_bring_signals() {
+        let dir = std::env::temp_dir().join(format!("routec-policy-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        let path = dir.join("p.route");
+        let text = "policy \"p\" version 1\nticket { subject: text }\n\
+                    classifier intent from \"none.model\" { labels billing, other  features subject }\n\
+                    queue general\notherwise -> general\n";
+        std::fs::write(&path, text).expect("write the policy");
+        match Policy::load(&path) {
+            Err(PolicyError::MissingModel { path: model }) => assert!(model.ends_with("none.model")),
+            Err(e) => panic!("expected a missing model, got {e}"),
+            Ok(_) => panic!("a policy without its model loaded"),
+        }
+        let options = LoadOptions::default().tickets_bring_signals(true);
+        let policy = Policy::load_with_options(&path, &options).expect("tickets bring their own signals");
+        assert!(!policy.has_model());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     const SMALL: &str = "policy \"small\" version 2\nticket { id: string  subject: text }\n\

@@ -2,6 +2,7 @@
 //! rejected with the field path, what was expected and what was found —
 //! never a panic, never a silent default.
 
+use crate::json::JsonError;
 use routec_compiler::hir::{Policy, Ty};
 use serde_json::Value;
 
@@ -103,11 +104,21 @@ impl Ticket {
     }
 
     /// Parse one JSON text.
+    /// A byte-order mark before the JSON (an editor's, at the start of a
+    /// file) is skipped; a key repeated in one object is refused.
     pub(crate) fn from_json_str(policy: &Policy, text: &str) -> Result<Ticket, TicketError> {
-        let json: Value = serde_json::from_str(text).map_err(|e| TicketError {
-            path: String::new(),
-            expected: "a JSON object".into(),
-            found: format!("invalid JSON ({e})"),
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let json: Value = crate::json::parse(text).map_err(|e| match e {
+            JsonError::DuplicateKey(path) => TicketError {
+                path,
+                expected: "each key once".into(),
+                found: "the key twice (which one counts would be a guess)".into(),
+            },
+            JsonError::Syntax(e) => TicketError {
+                path: String::new(),
+                expected: "a JSON object".into(),
+                found: format!("invalid JSON ({e})"),
+            },
         })?;
         Ticket::from_json(policy, json)
     }
@@ -135,7 +146,12 @@ impl Ticket {
                 }
                 Some(v) => convert(policy, &field.ty, v).ok_or_else(|| TicketError {
                     path: field.path.clone(),
-                    expected: describe_ty(policy, &field.ty),
+                    expected: match (&field.ty, v) {
+                        (Ty::Int, Value::Number(_)) => {
+                            format!("a whole number from -{MAX_EXACT_INT} to {MAX_EXACT_INT}")
+                        }
+                        _ => describe_ty(policy, &field.ty),
+                    },
                     found: describe_json(v),
                 })?,
             };
@@ -194,17 +210,52 @@ fn given_signals(policy: &Policy, json: &Value) -> Result<GivenSignals, TicketEr
     Ok(out)
 }
 
+/// Seconds since the Unix epoch of an RFC 3339 time. jiff's instants end
+/// at 9999-12-30T22:00Z; a valid time after that (`9999-12-31T23:59:59Z`,
+/// a common "never") is counted from its civil date and offset instead.
+fn epoch_seconds(text: &str) -> Option<f64> {
+    use jiff::fmt::temporal::{Pieces, PiecesOffset};
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t.as_second() as f64);
+    }
+    let pieces = Pieces::parse(text).ok()?;
+    let offset = match pieces.offset()? {
+        PiecesOffset::Zulu => 0,
+        PiecesOffset::Numeric(n) => n.offset().seconds(),
+        _ => return None,
+    };
+    let time = pieces.time()?;
+    let days = jiff::civil::date(1970, 1, 1).until((jiff::Unit::Day, pieces.date())).ok()?.get_days();
+    let seconds = i64::from(days) * 86_400
+        + i64::from(time.hour()) * 3600
+        + i64::from(time.minute()) * 60
+        + i64::from(time.second())
+        - i64::from(offset);
+    Some(seconds as f64)
+}
+
+/// The largest `int` a ticket may give: 2^53, the last whole number an
+/// f64 (the signal block's type) holds exactly.
+const MAX_EXACT_INT: i64 = 1 << 53;
+
 fn convert(policy: &Policy, ty: &Ty, v: &Value) -> Option<FieldValue> {
     Some(match ty {
         Ty::Text | Ty::String => FieldValue::Text(v.as_str()?.to_string()),
         Ty::Int => {
-            let n = v.as_i64().map(|i| i as f64).or_else(|| v.as_f64().filter(|f| f.fract() == 0.0))?;
+            // The engines hold numbers as f64: past 2^53 an int would be
+            // rounded (and 1e300 is no int at all), so it is refused.
+            let exact = |n: f64| n.abs() <= MAX_EXACT_INT as f64;
+            let n = match v.as_i64() {
+                Some(i) if i.unsigned_abs() <= MAX_EXACT_INT.unsigned_abs() => i as f64,
+                Some(_) => return None,
+                None => v.as_f64().filter(|f| f.fract() == 0.0 && exact(*f))?,
+            };
             FieldValue::Number(n)
         }
         Ty::Number => FieldValue::Number(v.as_f64()?),
         Ty::Bool => FieldValue::Number(if v.as_bool()? { 1.0 } else { 0.0 }),
         Ty::Enum(e) => FieldValue::Number(policy.enum_def(*e).position(v.as_str()?)? as f64),
-        Ty::Time => FieldValue::Number(v.as_str()?.parse::<jiff::Timestamp>().ok()?.as_second() as f64),
+        Ty::Time => FieldValue::Number(epoch_seconds(v.as_str()?)?),
         Ty::Duration => match v {
             Value::Number(n) => FieldValue::Number(n.as_f64().filter(|x| *x >= 0.0)?),
             Value::String(s) => FieldValue::Number(routec_compiler::semantic::parse_duration(s)?),
@@ -240,5 +291,56 @@ fn describe_ty(policy: &Policy, ty: &Ty) -> String {
             format!("one of {}", values.join(", "))
         }
         Ty::List(inner) => format!("a list of {}", describe_ty(policy, inner).trim_start_matches("a ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Policy;
+
+    const POLICY: &str = "policy \"p\" version 1\nticket { id: string  seats: int  customer { tier: free | pro } }\n\
+                          queue general\notherwise -> general\n";
+
+    fn rejected(json: &str) -> (String, String) {
+        let policy = Policy::compile("p.route", POLICY).expect("the policy compiles");
+        let e = policy.ticket(json).expect_err("the ticket is refused");
+        let message = e.to_string();
+        (e.path, message)
+    }
+
+    #[test]
+    fn an_int_beyond_what_the_engines_hold_exactly_is_refused_with_its_path() {
+        for seats in ["1e300", "9.3e18", "9223372036854775807", "-9007199254740993"] {
+            let (path, message) =
+                rejected(&format!(r#"{{"id": "T", "seats": {seats}, "customer": {{"tier": "pro"}}}}"#));
+            assert_eq!(path, "seats", "{seats}");
+            assert!(message.contains("a whole number from -9007199254740992 to 9007199254740992"), "{message}");
+        }
+        let policy = Policy::compile("p.route", POLICY).expect("the policy compiles");
+        let edge = r#"{"id": "T", "seats": 9007199254740992, "customer": {"tier": "pro"}}"#;
+        assert!(policy.ticket(edge).is_ok());
+    }
+
+    #[test]
+    fn times_to_the_end_of_year_9999_are_times() {
+        assert_eq!(super::epoch_seconds("9999-12-31T23:59:59Z"), Some(253_402_300_799.0));
+        assert_eq!(super::epoch_seconds("9999-12-31T23:59:59+01:00"), Some(253_402_297_199.0));
+        assert_eq!(super::epoch_seconds("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(super::epoch_seconds("9999-12-31"), None, "a date is not a time");
+        assert_eq!(super::epoch_seconds("9999-12-31T23:59:59"), None, "a time needs its offset");
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_not_last_wins() {
+        let (path, message) = rejected(r#"{"id": "T", "seats": 1, "customer": {"tier": "free", "tier": "pro"}}"#);
+        assert_eq!(path, "customer.tier");
+        assert!(message.contains("expected each key once"), "{message}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_ticket_is_skipped() {
+        let policy = Policy::compile("p.route", POLICY).expect("the policy compiles");
+        let ticket = policy.ticket("\u{feff}{\"id\": \"T\", \"seats\": 1, \"customer\": {\"tier\": \"pro\"}}");
+        assert_eq!(ticket.expect("a valid ticket").id(), Some("T"));
     }
 }

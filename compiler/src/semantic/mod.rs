@@ -30,6 +30,12 @@ pub trait Loader {
         let _ = (importer, path);
         None
     }
+    /// Whether the loader reads models and no model file is at `path`
+    /// (then every ticket without its own signals goes unclassified).
+    fn model_missing(&self, importer: &str, path: &str) -> bool {
+        let _ = (importer, path);
+        false
+    }
 }
 
 /// A loader for single-file checks: every import fails.
@@ -180,6 +186,10 @@ impl<'a> Checker<'a> {
                     self.schema_broken = true;
                 } else if !name.is_empty() {
                     self.broken_names.push(name.clone());
+                }
+                if keyword == "classifier" {
+                    // The signals a classifier brings are as broken as its name.
+                    self.broken_names.extend(["confidence", "threshold"].map(String::from));
                 }
             }
         }

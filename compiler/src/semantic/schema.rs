@@ -48,6 +48,17 @@ impl Checker<'_> {
                 );
                 continue;
             }
+            // A field of a built-in signal's name would silently take the
+            // signal's place in every condition that reads it.
+            if matches!(f.name.name.as_str(), "sentiment" | "language" | "priority") && prefix.is_empty() {
+                let name = &f.name.name;
+                self.error(
+                    Diagnostic::error(Code::Duplicate, format!("`{name}` is the name of a built-in signal"))
+                        .primary(f.name.span, format!("would replace the `{name}` signal in every condition"))
+                        .help(format!("rename the field, e.g. `ticket_{name}`")),
+                );
+                continue;
+            }
             let ty = match &f.ty.kind {
                 ast::TypeKind::Record(inner) => {
                     self.fields(&path, inner);

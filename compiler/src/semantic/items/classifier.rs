@@ -91,6 +91,12 @@ impl Checker<'_> {
             let importer = self.db.file(file.file).name.clone();
             if let Some(result) = self.loader.model_labels(&importer, &c.model.value) {
                 self.model_labels(result, labels_enum, c);
+            } else if self.loader.model_missing(&importer, &c.model.value) {
+                self.diags.push(
+                    Diagnostic::warning(Code::MissingModel, format!("the model file `{}` does not exist", c.model.value))
+                        .primary(c.model.span, "no file here (the path is relative to this file)")
+                        .help("train it with `routec train`; until then tickets without their own `signals` are not classified, and `routec route` refuses the policy unless given `--signals-in-tickets`"),
+                );
             }
         }
     }

@@ -45,6 +45,16 @@ impl Checker<'_> {
                                     .primary(tz.span, "not in the time zone database")
                                     .help(hint),
                             );
+                        } else if let Some(zone) = abbreviation_zone(&tz.value) {
+                            self.error(
+                                Diagnostic::error(
+                                    Code::BadSchedule,
+                                    format!("`{}` is an abbreviation, not a place's time zone", tz.value),
+                                )
+                                .primary(tz.span, "its offset or rules are not those of any place today")
+                                .help(format!("use an IANA name such as \"{zone}\""))
+                                .suggest(format!("\"{zone}\"")),
+                            );
                         } else {
                             schedule.timezone = Some(tz.value.clone());
                         }
@@ -183,4 +193,21 @@ impl Checker<'_> {
         }
         parsed
     }
+}
+
+/// The place to suggest for a zone name the database keeps only for old
+/// compatibility: `EST`, `MST` and `HST` are fixed offsets (`EST` is an hour
+/// off in New York all summer), the others rules no place follows as such.
+fn abbreviation_zone(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "EST" | "EST5EDT" => "America/New_York",
+        "CST6CDT" => "America/Chicago",
+        "MST" | "MST7MDT" => "America/Denver",
+        "PST8PDT" => "America/Los_Angeles",
+        "HST" => "Pacific/Honolulu",
+        "CET" | "MET" => "Europe/Berlin",
+        "EET" => "Europe/Athens",
+        "WET" => "Europe/Lisbon",
+        _ => return None,
+    })
 }
