@@ -38,6 +38,7 @@ macro_rules! codes {
 
 codes! {
     Syntax => "route::syntax", "the text does not follow the grammar";
+    TooDeep => "route::too-deep", "brackets or `not`s nested deeper than the parser allows";
     UnknownName => "route::unknown-name", "a name that is not declared";
     UnknownField => "route::unknown-field", "a ticket field that the schema does not declare";
     UnknownType => "route::unknown-type", "a type name that does not exist";

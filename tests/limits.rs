@@ -1,0 +1,145 @@
+//! Inputs built to hurt: nesting thousands of levels deep, and inputs whose
+//! cost used to grow quadratically. Each runs the real binary under a
+//! deadline ([`run_within`]): a crash fails on its exit status, a hang fails
+//! when the deadline passes instead of blocking the test run.
+//!
+//! The deadlines are generous (minutes, for a debug build on a busy
+//! machine) and never a measurement: the inputs are large enough that the
+//! old quadratic code needs far longer than the deadline, while linear code
+//! finishes in well under a second. What the tests assert is the outcome
+//! (a diagnostic, an exit code) and the output's size and shape.
+
+use crate::harness::{self, Run};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// Far beyond what linear code needs; far below what the quadratic code took.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Run `routec args` with `stdin`, killing it and failing the test if it
+/// is still running after [`DEADLINE`].
+fn run_within(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = harness::routec();
+    cmd.args(args);
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("routec starts");
+    let input = stdin.map(str::to_owned);
+    let mut pipe = child.stdin.take();
+    let writer = std::thread::spawn(move || {
+        if let (Some(pipe), Some(input)) = (pipe.as_mut(), input) {
+            // The child may stop reading early (a refused input): not an error here.
+            let _ = pipe.write_all(input.as_bytes());
+        }
+    });
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("routec can be waited for") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`routec {}` still ran after {DEADLINE:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = writer.join();
+    let text = |reader: std::thread::JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&reader.join().expect("the reader thread ends")).into_owned()
+    };
+    Run { code: status.code().unwrap_or(-1), stdout: text(stdout), stderr: text(stderr) }
+}
+
+/// Read a pipe to its end on a thread, so a chatty child never blocks on a full pipe.
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// A scratch directory for this process and test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("routec-limits-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+    dir
+}
+
+const HEAD: &str = "policy \"deep\"\nticket { id: int  vip: bool  score: int }\nteam a\nteam b\n";
+
+/// Policies nested far past the limit, each of which used to overflow the stack.
+fn deep_policies() -> Vec<(&'static str, String)> {
+    let n = 5_000;
+    vec![
+        (
+            "nested parentheses",
+            format!("{HEAD}rule r when {}vip{} -> a\notherwise -> b\n", "(".repeat(n), ")".repeat(n)),
+        ),
+        ("unclosed parentheses", format!("{HEAD}rule r when {}\n", "(".repeat(50_000))),
+        ("unclosed lists", format!("{HEAD}rule r when {}\n", "score in [".repeat(50_000))),
+        ("repeated not", format!("{HEAD}rule r when {}vip -> a\notherwise -> b\n", "not ".repeat(n))),
+        ("nested records", format!("{HEAD}ticket {{ {} }}\n", "r { ".repeat(n))),
+    ]
+}
+
+fn assert_refused(what: &str, command: &str, run: &Run) {
+    assert!(
+        (1..=3).contains(&run.code),
+        "{command} on {what}: exit {} (a crash is -1 or 101)\n{}",
+        run.code,
+        &run.stderr[..run.stderr.len().min(2000)]
+    );
+    assert!(run.stderr.contains("route::too-deep"), "{command} on {what} names the limit:\n{}", run.stderr);
+}
+
+#[test]
+fn deep_nesting_is_refused_by_every_command() {
+    let dir = scratch("deep");
+    let tickets = dir.join("tickets.jsonl");
+    std::fs::write(&tickets, "{\"id\": 1, \"vip\": true, \"score\": 3}\n").expect("the temp dir is writable");
+    let tickets = tickets.to_string_lossy().into_owned();
+    for (i, (what, policy)) in deep_policies().into_iter().enumerate() {
+        let path = dir.join(format!("deep{i}.route"));
+        std::fs::write(&path, &policy).expect("the temp dir is writable");
+        let path = path.to_string_lossy().into_owned();
+        assert_refused(what, "check", &run_within(&["check", "--no-color", &path], None));
+        assert_refused(what, "test", &run_within(&["test", "--no-color", &path], None));
+        assert_refused(what, "route", &run_within(&["route", &path, &tickets], None));
+        assert_refused(what, "fmt", &run_within(&["fmt", "-"], Some(&policy)));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Just inside the limit every pass works: the parser, checker, both
+/// engines and the formatter, with no stack to spare in a debug build.
+#[test]
+fn nesting_at_the_limit_is_accepted() {
+    let half = routec_compiler::syntax::MAX_NESTING / 2;
+    let policy = format!(
+        "{HEAD}rule r when {}vip or score > 3{} -> a\notherwise -> b\n\
+         test \"deep\" {{\n  ticket {{ id: 1, vip: false, score: 4 }}\n  expect a\n}}\n",
+        "not (".repeat(half),
+        ")".repeat(half)
+    );
+    let dir = scratch("at-limit");
+    let path = dir.join("deep.route");
+    std::fs::write(&path, &policy).expect("the temp dir is writable");
+    let path = path.to_string_lossy().into_owned();
+    let check = run_within(&["check", "--no-color", "--deny-warnings", &path], None);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let test = run_within(&["test", "--no-color", &path], None);
+    assert_eq!(test.code, 0, "{}{}", test.stdout, test.stderr);
+    let fmt = run_within(&["fmt", "-"], Some(&policy));
+    assert_eq!(fmt.code, 0, "{}", fmt.stderr);
+    let again = run_within(&["fmt", "-"], Some(&fmt.stdout));
+    assert_eq!(again.stdout, fmt.stdout, "formatting is idempotent at the limit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
