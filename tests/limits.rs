@@ -73,6 +73,16 @@ fn scratch(test: &str) -> PathBuf {
     dir
 }
 
+/// `routec check` on `policy`, written to a scratch file named for the test.
+fn check_policy(test: &str, policy: &str) -> Run {
+    let dir = scratch(test);
+    let path = dir.join("policy.route");
+    std::fs::write(&path, policy).expect("the temp dir is writable");
+    let run = run_within(&["check", "--no-color", &path.to_string_lossy()], None);
+    let _ = std::fs::remove_dir_all(&dir);
+    run
+}
+
 const HEAD: &str = "policy \"deep\"\nticket { id: int  vip: bool  score: int }\nteam a\nteam b\n";
 
 /// Policies nested far past the limit, each of which used to overflow the stack.
@@ -142,4 +152,48 @@ fn nesting_at_the_limit_is_accepted() {
     let again = run_within(&["fmt", "-"], Some(&fmt.stdout));
     assert_eq!(again.stdout, fmt.stdout, "formatting is idempotent at the limit");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A diagnostic 100,000 columns into a line used to panic miette (exit 101);
+/// now the line is cut to a window around the label.
+#[test]
+fn a_diagnostic_far_into_a_long_line_is_rendered_cut() {
+    let conditions: Vec<String> = (0..10_000).map(|i| format!("score == {i}")).collect();
+    let policy = format!("{HEAD}rule r when {} or nosuch -> a\notherwise -> b\n", conditions.join(" or "));
+    let run = check_policy("long-line", &policy);
+    assert_eq!(run.code, 1, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert!(run.stderr.contains("unknown field `nosuch`"), "{}", run.stderr);
+    assert!(run.stderr.contains("…e =="), "the cut is marked:\n{}", run.stderr);
+    assert!(run.stderr.len() < 2_000, "the long line is not printed whole: {} bytes", run.stderr.len());
+}
+
+/// Labels hundreds of lines apart get one short snippet each, not every
+/// line between them.
+#[test]
+fn snippets_show_only_the_lines_around_their_labels() {
+    let n = 300;
+    let early: String = (0..n).map(|i| format!("rule s{i} when score == {i} -> a\n")).collect();
+    let late: String = (0..n).map(|i| format!("rule t{i} when score == {i} -> b\n")).collect();
+    let policy = format!("{HEAD}{early}{late}otherwise -> b\n");
+    let run = check_policy("snippets", &policy);
+    assert_eq!(run.code, 0, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    let last = run.stderr.rsplit("route::unreachable-rule").next().unwrap_or_default();
+    assert!(last.contains(&format!("{} │ rule s{}", n + 4, n - 1)), "the shadowing rule:\n{last}");
+    assert!(last.contains(&format!("{} │ rule t{}", 2 * n + 4, n - 1)), "the shadowed rule:\n{last}");
+    assert!(last.lines().count() < 20, "only the lines around the labels:\n{last}");
+    assert_eq!(run.stderr.matches("route::unreachable-rule").count(), n);
+}
+
+/// Ten thousand warnings render in linear time: each used to copy and scan
+/// the whole file (minutes in a debug build), now each reads its own lines.
+#[test]
+fn ten_thousand_warnings_render_in_linear_time() {
+    let n = 10_000;
+    let sets: String = (0..n).map(|i| format!("keywords k{i} = [\"w{i}\"]\n")).collect();
+    let policy = format!("{HEAD}{sets}otherwise -> a\n");
+    let run = check_policy("warnings", &policy);
+    assert_eq!(run.code, 0, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    let warnings = run.stderr.matches("route::unused").count();
+    assert_eq!(warnings, n + 1, "every keyword set and team `b`");
+    assert!(run.stderr.len() < warnings * 500, "{} bytes for {warnings} warnings", run.stderr.len());
 }
