@@ -197,3 +197,15 @@ fn ten_thousand_warnings_render_in_linear_time() {
     assert_eq!(warnings, n + 1, "every keyword set and team `b`");
     assert!(run.stderr.len() < warnings * 500, "{} bytes for {warnings} warnings", run.stderr.len());
 }
+
+/// An unknown time zone is compared with every zone name for a suggestion;
+/// that cost 0.35 ms per character of the string (a megabyte: minutes).
+/// A string far longer than any zone name is no typo of one.
+#[test]
+fn a_long_time_zone_string_is_refused_at_once() {
+    let policy = format!("{HEAD}schedule s {{\n  timezone \"{}\"\n  24x7\n}}\notherwise -> a\n", "x".repeat(1_000_000));
+    let run = check_policy("time-zone", &policy);
+    assert_eq!(run.code, 1, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert!(run.stderr.contains("route::bad-schedule"), "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert!(run.stderr.len() < 5_000, "the string is not printed whole: {} bytes", run.stderr.len());
+}

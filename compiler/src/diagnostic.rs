@@ -185,6 +185,15 @@ impl Diagnostics {
     }
 }
 
+/// User text for a message: whole when short, else its first `max_chars`
+/// characters and `…`, so a megabyte-long string does not fill the terminal.
+pub fn elide(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
+}
+
 /// A diagnostic with the lines it points at attached, ready for miette's
 /// renderer: a [`Snippet`](crate::snippet::Snippet), never the whole file,
 /// so rendering costs what the labels' lines cost.
