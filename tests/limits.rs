@@ -209,3 +209,20 @@ fn a_long_time_zone_string_is_refused_at_once() {
     assert!(run.stderr.contains("route::bad-schedule"), "{}", &run.stderr[..run.stderr.len().min(2000)]);
     assert!(run.stderr.len() < 5_000, "the string is not printed whole: {} bytes", run.stderr.len());
 }
+
+/// Loading a keyword phrase compared every suffix of it with every prefix
+/// (a phrase of 32,000 backslashes: 39 s in a release build); now linear.
+#[test]
+fn a_long_keyword_phrase_loads_in_linear_time() {
+    let phrase = "\\\\".repeat(64_000);
+    let policy = format!("{HEAD}keywords k = [\"{phrase}\"]\nrule r when subject has k -> a\notherwise -> b\n")
+        .replace("score: int }", "score: int  subject: text }");
+    let dir = scratch("phrase");
+    let path = dir.join("policy.route");
+    std::fs::write(&path, &policy).expect("the temp dir is writable");
+    let ticket = "{\"id\": 1, \"vip\": false, \"score\": 1, \"subject\": \"a \\\\\\\\ b\"}\n";
+    let run = run_within(&["route", &path.to_string_lossy(), "-"], Some(ticket));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 0, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert!(run.stdout.contains("\"name\":\"b\""), "{}", &run.stdout[..run.stdout.len().min(2000)]);
+}
