@@ -439,3 +439,37 @@ fn the_server_survives_garbage() {
     t.got(&format!("exit code {:?}", status.code()));
     insta::assert_snapshot!(t.text);
 }
+
+/// Nesting thousands of levels deep used to overflow the server's stack and
+/// end the process: now the document gets `route::too-deep` and the server
+/// answers what comes next, opened whole or reached by an edit.
+#[test]
+fn deep_nesting_does_not_take_the_server_down() {
+    let mut c = Client::start(&workspace());
+    c.initialize();
+    let uri = c.uri("deep.route");
+    let head = "policy \"p\" version 1\nticket { vip: bool }\nqueue triage\notherwise -> triage\n";
+    let deep = format!("{head}rule r when {}vip{} -> triage\n", "(".repeat(5_000), ")".repeat(5_000));
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "route", "version": 1, "text": deep } }),
+    );
+    let messages = diagnostics(&c.diagnostics(&uri, 1));
+    assert!(messages.contains("nesting deeper than"), "{messages}");
+
+    let unclosed = format!("{head}rule r when {}\n", "not (".repeat(20_000));
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": unclosed }] }),
+    );
+    let messages = diagnostics(&c.diagnostics(&uri, 2));
+    assert!(messages.contains("nesting deeper than"), "{messages}");
+
+    let hover = c.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 2, "character": 8 } }),
+    );
+    assert!(hover.get("result").is_some(), "the server answers after a deep document: {hover}");
+    let status = c.finish();
+    assert_eq!(status.code(), Some(0));
+}

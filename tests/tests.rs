@@ -8,6 +8,7 @@ mod cli;
 mod decisions;
 mod fmt;
 mod harness;
+mod limits;
 mod lsp;
 mod parser_props;
 mod serve;

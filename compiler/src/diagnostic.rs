@@ -38,6 +38,7 @@ macro_rules! codes {
 
 codes! {
     Syntax => "route::syntax", "the text does not follow the grammar";
+    TooDeep => "route::too-deep", "brackets or `not`s nested deeper than the parser allows";
     UnknownName => "route::unknown-name", "a name that is not declared";
     UnknownField => "route::unknown-field", "a ticket field that the schema does not declare";
     UnknownType => "route::unknown-type", "a type name that does not exist";
@@ -185,23 +186,37 @@ impl Diagnostics {
     }
 }
 
-/// A diagnostic with its source attached, ready for miette's renderer.
+/// User text for a message: whole when short, else its first `max_chars`
+/// characters and `…`, so a megabyte-long string does not fill the terminal.
+pub fn elide(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
+}
+
+/// A diagnostic with the lines it points at attached, ready for miette's
+/// renderer: a [`Snippet`](crate::snippet::Snippet), never the whole file,
+/// so rendering costs what the labels' lines cost.
 #[derive(Debug)]
 pub struct Rendered {
     pub diagnostic: Diagnostic,
-    pub source: miette::NamedSource<String>,
+    source: crate::snippet::Snippet,
+    /// The labels in the primary file, as spans into `source`.
+    spans: Vec<miette::SourceSpan>,
 }
 
 impl Rendered {
     pub fn new(diagnostic: Diagnostic, db: &SourceDb) -> Rendered {
         let file = diagnostic.span().map(|s| s.file).unwrap_or_default();
-        let source = if db.is_empty() {
-            miette::NamedSource::new("<none>", String::new())
+        let in_file: Vec<Span> = diagnostic.labels.iter().filter(|l| l.span.file == file).map(|l| l.span).collect();
+        let (source, spans) = if db.is_empty() {
+            crate::snippet::Snippet::new("<none>", "", &crate::source::LineIndex::new(""), &[])
         } else {
             let f = db.file(file);
-            miette::NamedSource::new(f.name.clone(), f.text.to_string())
+            crate::snippet::Snippet::new(&f.name, &f.text, &f.lines, &in_file)
         };
-        Rendered { diagnostic, source }
+        Rendered { diagnostic, source, spans }
     }
 }
 
@@ -232,12 +247,13 @@ impl miette::Diagnostic for Rendered {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let primary_file = self.diagnostic.span().map(|s| s.file);
         // miette shows one source per report: labels in other files become notes in the message.
-        Some(Box::new(self.diagnostic.labels.iter().filter(move |l| Some(l.span.file) == primary_file).map(|l| {
+        let in_file = self.diagnostic.labels.iter().filter(move |l| Some(l.span.file) == primary_file);
+        Some(Box::new(in_file.zip(self.spans.iter().copied()).map(|(l, span)| {
             let text = if l.text.is_empty() { None } else { Some(l.text.clone()) };
             if l.primary {
-                miette::LabeledSpan::new_primary_with_span(text, l.span)
+                miette::LabeledSpan::new_primary_with_span(text, span)
             } else {
-                miette::LabeledSpan::new_with_span(text, l.span)
+                miette::LabeledSpan::new_with_span(text, span)
             }
         })))
     }

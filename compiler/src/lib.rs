@@ -16,6 +16,7 @@ pub mod io;
 pub mod ir;
 pub mod jit;
 pub mod semantic;
+pub mod snippet;
 pub mod source;
 pub mod syntax;
 pub mod synthetic;

@@ -54,10 +54,14 @@ pub fn parse_cached(file: FileId, text: &str, diagnostics: &mut Diagnostics, cac
                 }
                 moved
             }
-            None => match grammar::RouteParser::parse(Rule::single_item, chunk) {
-                Ok(mut pairs) => pairs.next().map(|p| build::items(file, start, p.into_inner())).unwrap_or_default(),
-                Err(_) => {
-                    // Not one whole item: the whole-file parse decides. The
+            None => match super::depth::too_deep(chunk)
+                .is_none()
+                .then(|| grammar::RouteParser::parse(Rule::single_item, chunk).ok())
+                .flatten()
+            {
+                Some(mut pairs) => pairs.next().map(|p| build::items(file, start, p.into_inner())).unwrap_or_default(),
+                None => {
+                    // Not one whole item, or nested too deep: the whole-file parse decides. The
                     // chunks parsed so far stay cached for the next version.
                     cache.chunks.extend(next);
                     return super::parse(file, text, diagnostics);

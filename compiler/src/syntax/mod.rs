@@ -6,6 +6,7 @@
 
 pub mod ast;
 mod build;
+mod depth;
 mod errors;
 mod grammar;
 mod incremental;
@@ -14,12 +15,20 @@ use crate::diagnostic::Diagnostics;
 use crate::source::FileId;
 use pest::Parser;
 
+pub use depth::MAX_NESTING;
 pub use grammar::Rule;
 pub use incremental::{parse_cached, ParseCache};
 
 /// Parse one file. `offset`-free: spans are offsets into `text`.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Policy {
-    match grammar::RouteParser::parse(Rule::file, text) {
+    // pest recurses once per nesting level: a text nested too deep never
+    // reaches it whole, only chunk by chunk, each measured first.
+    let too_deep = depth::too_deep(text);
+    let whole = match too_deep {
+        None => grammar::RouteParser::parse(Rule::file, text).map_err(Some),
+        Some(_) => Err(None),
+    };
+    match whole {
         Ok(mut pairs) => {
             let items = pairs.next().map(|file_pair| build::items(file, 0, file_pair.into_inner())).unwrap_or_default();
             ast::Policy { file, items, broken: Vec::new() }
@@ -30,6 +39,12 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Po
             let mut chunk_errors = 0;
             for (start, end) in chunks(text) {
                 let chunk = &text[start..end];
+                if let Some((deep_start, deep_end)) = depth::too_deep(chunk) {
+                    chunk_errors += 1;
+                    diagnostics.push(depth::diagnostic(file, start + deep_start, start + deep_end));
+                    items.push(error_item(file, start, chunk));
+                    continue;
+                }
                 match grammar::RouteParser::parse(Rule::single_item, chunk) {
                     Ok(mut pairs) => {
                         if let Some(p) = pairs.next() {
@@ -44,20 +59,31 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Po
                             broken.push((keyword.to_string(), name.unwrap_or("").to_string()));
                         }
                         diagnostics.push(errors::to_diagnostic(file, start, text, &error));
-                        let end_trimmed = start + chunk.trim_end().len();
-                        items.push(ast::Item {
-                            kind: ast::ItemKind::Error,
-                            allows: Vec::new(),
-                            span: crate::source::Span::new(file, start, end_trimmed.max(start)),
-                        });
+                        items.push(error_item(file, start, chunk));
                     }
                 }
             }
             if chunk_errors == 0 {
-                diagnostics.push(errors::to_diagnostic(file, 0, text, &whole_file_error));
+                match (whole_file_error, too_deep) {
+                    (Some(error), _) => diagnostics.push(errors::to_diagnostic(file, 0, text, &error)),
+                    (None, Some((deep_start, deep_end))) => {
+                        diagnostics.push(depth::diagnostic(file, deep_start, deep_end))
+                    }
+                    (None, None) => {}
+                }
             }
             ast::Policy { file, items, broken }
         }
+    }
+}
+
+/// The item standing for a chunk that does not parse.
+fn error_item(file: FileId, start: usize, chunk: &str) -> ast::Item {
+    let end_trimmed = start + chunk.trim_end().len();
+    ast::Item {
+        kind: ast::ItemKind::Error,
+        allows: Vec::new(),
+        span: crate::source::Span::new(file, start, end_trimmed.max(start)),
     }
 }
 

@@ -30,18 +30,18 @@ impl Checker<'_> {
                             let known: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
                             let close =
                                 suggest::closest(&tz.value, known.iter().map(String::as_str)).map(str::to_string);
+                            let shown = crate::diagnostic::elide(&tz.value, 64);
                             let hint = if let Some(c) = &close {
                                 format!("did you mean \"{c}\"?")
                             } else if tz.value.contains('/') {
                                 "use an IANA name such as \"America/New_York\" or \"Europe/Berlin\"".to_string()
                             } else {
                                 format!(
-                                    "use an IANA name such as \"Europe/Berlin\", not an abbreviation like \"{}\"",
-                                    tz.value
+                                    "use an IANA name such as \"Europe/Berlin\", not an abbreviation like \"{shown}\""
                                 )
                             };
                             self.error(
-                                Diagnostic::error(Code::BadSchedule, format!("unknown time zone `{}`", tz.value))
+                                Diagnostic::error(Code::BadSchedule, format!("unknown time zone `{shown}`"))
                                     .primary(tz.span, "not in the time zone database")
                                     .help(hint),
                             );
