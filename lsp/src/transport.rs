@@ -70,6 +70,19 @@ fn read_loop(input: impl Read, sender: &mpsc::Sender<Incoming>) {
     }
 }
 
+/// Every frame of `input`: its body, or why the input there was not a frame.
+pub(crate) fn split_frames(input: impl Read) -> Vec<Result<Vec<u8>, String>> {
+    let mut reader = FrameReader::new(input);
+    let mut frames = Vec::new();
+    while let Ok(Some(frame)) = reader.read_frame() {
+        frames.push(match frame {
+            Frame::Body(body) => Ok(body),
+            Frame::Bad(why) => Err(why),
+        });
+    }
+    frames
+}
+
 const PARSE_ERROR: i32 = -32700;
 const INVALID_REQUEST: i32 = -32600;
 
