@@ -73,13 +73,18 @@ fn runner(seed: u64, cases: u32) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
-/// The case a watchdog looks at: when it started and what its input was.
+/// The case a watchdog looks at: when it started and what its input was;
+/// `None` between cases.
 type Current = Arc<Mutex<Option<(Instant, String)>>>;
 
-/// Abort the process, printing the input, when a case on a small input runs too long.
+/// Abort the process, printing the input, when a case on a small input
+/// runs too long; stops when the target drops its `current`.
 fn watchdog(target: &'static str, current: Current) {
     std::thread::spawn(move || loop {
         std::thread::sleep(Duration::from_millis(200));
+        if Arc::strong_count(&current) == 1 {
+            return;
+        }
         let Ok(guard) = current.lock() else { return };
         if let Some((started, input)) = guard.as_ref() {
             if started.elapsed() > HANG_TIME && input.len() < HANG_INPUT_LIMIT {
@@ -106,7 +111,13 @@ where
                     *slot = Some((Instant::now(), format!("{value:#?}")));
                 }
             }
-            test(value)
+            let verdict = test(value);
+            if let Some(current) = current {
+                if let Ok(mut slot) = current.lock() {
+                    *slot = None;
+                }
+            }
+            verdict
         });
         if let Err(failure) = result {
             panic!("{target} failed with ROUTEC_FUZZ_SEED={seed}: {failure}");
