@@ -473,3 +473,42 @@ fn deep_nesting_does_not_take_the_server_down() {
     let status = c.finish();
     assert_eq!(status.code(), Some(0));
 }
+
+/// After every kind of bad frame the server reads the next one: each bad
+/// frame is answered with errors, then the hover after it is answered.
+#[test]
+fn the_server_resyncs_after_a_bad_frame() {
+    let mut c = Client::start(&workspace());
+    let mut t = Transcript::new(&c);
+    c.initialize();
+    let uri = c.uri("small.route");
+    let text = "policy \"p\" version 1\nticket { subject: text }\nqueue triage\notherwise -> triage\n";
+    c.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "route", "version": 1, "text": text } }),
+    );
+    c.diagnostics(&uri, 1);
+    let body = r#"{"jsonrpc":"2.0","method":"routec/unknownNotification","params":{}}"#;
+    let cases: [(&str, String); 6] = [
+        ("a Content-Length too short", format!("Content-Length: 20\r\n\r\n{body}")),
+        ("a Content-Length too long", format!("Content-Length: 500\r\n\r\n{body}")),
+        ("no Content-Length", format!("Content-Type: application/json\r\n\r\n{body}")),
+        ("an oversized Content-Length", format!("Content-Length: 99999999999\r\n\r\n{body}")),
+        ("a Content-Length that is not a number", format!("Content-Length: -1\r\n\r\n{body}")),
+        ("garbage without a line break", "\u{0}garbage".to_string()),
+    ];
+    for (what, bytes) in cases {
+        c.raw(bytes.as_bytes());
+        t.sent(&format!("{what}, then hover `triage`"));
+        let (errors, hover) = c.request_noting_others(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": 3, "character": 15 } }),
+        );
+        for e in &errors {
+            t.got(&error(e));
+        }
+        t.got(hover["result"]["contents"]["value"].as_str().unwrap_or("(no hover)"));
+    }
+    assert!(c.finish().success());
+    insta::assert_snapshot!(t.text);
+}

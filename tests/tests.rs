@@ -7,6 +7,7 @@ mod classifier_cli;
 mod cli;
 mod decisions;
 mod fmt;
+mod fuzz;
 mod harness;
 mod limits;
 mod lsp;

@@ -55,6 +55,14 @@ impl Default for Options {
 /// The error type of the entry points.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// Split a byte stream into JSON-RPC frames as the server's reader does:
+/// each frame's body, or why the input there was not a frame. For the fuzz
+/// targets (`tests/fuzz.rs`); not a stable API.
+#[doc(hidden)]
+pub fn split_frames(input: impl std::io::Read) -> Vec<Result<Vec<u8>, String>> {
+    transport::split_frames(input)
+}
+
 /// Serve one client on stdin/stdout until it sends `exit`.
 pub fn run_stdio(options: Options) -> Result<Exit, Error> {
     let stdin = std::io::BufReader::new(std::io::stdin());

@@ -107,14 +107,22 @@ impl Client {
 
     /// Send a request and wait for its response.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
+        self.request_noting_others(method, params).1
+    }
+
+    /// Send a request and wait for its response; the other responses that
+    /// came first (errors about earlier garbage) with it.
+    pub fn request_noting_others(&mut self, method: &str, params: Value) -> (Vec<Value>, Value) {
         self.next_id += 1;
         let id = self.next_id;
         self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let mut others = Vec::new();
         loop {
             let message = self.next_response();
             if message["id"] == json!(id) {
-                return message;
+                return (others, message);
             }
+            others.push(message);
         }
     }
 
