@@ -2,6 +2,7 @@
 
 mod commands;
 mod exit;
+mod lines;
 mod output;
 mod render;
 

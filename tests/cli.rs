@@ -296,3 +296,20 @@ fn fmt_check_names_a_change_of_line_endings() {
     assert!(r.stdout.ends_with("\\ line endings change from CRLF to LF\n"), "{}", r.stdout);
     assert_eq!(r.stdout.lines().count(), 4, "only the note, no hunk: {}", r.stdout);
 }
+
+/// A line with no end (`/dev/zero`, a file without newlines) is read in
+/// bounded memory: it is rejected as too long and the lines after it are
+/// routed (or classified) as usual.
+#[test]
+fn an_overlong_ticket_line_is_rejected_and_the_rest_read() {
+    let ticket = r#"{"id":"T-1","subject":"Invoice copy","body":"please","channel":"email","page":"/","created_at":"2026-11-24T14:05:00Z","ai_turns":0,"ai_resolved":false,"customer":{"name":"N","email":"n@example.com","tier":"pro","vip":false,"health":80,"seats":10,"at_risk":false},"signals":{"intent":"billing","confidence":0.9,"sentiment":0.0,"language":"en"}}"#;
+    let input = format!("{}\n{ticket}\n", "x".repeat(3 << 20));
+    let r = run(&["route", POLICY, "--now", "2026-11-24T10:30:00-05:00"], Some(&input));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.starts_with("line 1: rejected: the line is longer than 1048576 bytes"), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "the ticket after it is routed: {}", r.stderr);
+    let r = run(&["classify", "examples/saas-b2b/models/intent.model"], Some(&input));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.starts_with("line 1: rejected: the line is longer than"), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stderr);
+}

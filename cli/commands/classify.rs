@@ -6,7 +6,6 @@
 //! A line that is not JSON is reported with its number and skipped; the rest
 //! are still classified, and the exit status says some lines were rejected.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use crate::exit::{CliError, ExitCode, Outcome, Stream};
@@ -47,24 +46,27 @@ pub fn run(args: &ClassifyArgs, outcome: &mut Outcome) -> Result<(), CliError> {
         classify(&model, &serde_json::json!({ field: text }), &mut out)?;
         return out.flush();
     }
-    let mut input = String::new();
-    match &args.tickets {
+    let input: Box<dyn std::io::BufRead> = match &args.tickets {
         Some(path) if path.as_os_str() != "-" => {
-            input = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+            Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| CliError::read(path, e))?))
         }
-        _ => {
-            std::io::stdin()
-                .lock()
-                .read_to_string(&mut input)
-                .map_err(|source| CliError::Stream { stream: Stream::Input, source })?;
-        }
-    }
+        _ => Box::new(std::io::stdin().lock()),
+    };
     let mut err = Output::stderr();
-    for (idx, line) in input.lines().enumerate() {
+    for (idx, line) in crate::lines::Lines::new(input).enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(crate::lines::LineError::Io(source)) => return Err(CliError::Stream { stream: Stream::Input, source }),
+            Err(e) => {
+                outcome.earn(ExitCode::BadInput);
+                writeln!(err, "line {}: rejected: {e}", idx + 1)?;
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str(line) {
+        match serde_json::from_str(&line) {
             Ok(ticket) => classify(&model, &ticket, &mut out)?,
             Err(e) => {
                 outcome.earn(ExitCode::BadInput);

@@ -115,14 +115,14 @@ pub fn run(args: &RouteArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let (mut routed, mut rejected) = (0usize, 0usize);
     let mut hinted_json_lines = false;
-    for (i, line) in input.lines().enumerate() {
+    for (i, line) in crate::lines::Lines::new(input).enumerate() {
         let line_no = i + 1;
         let line = match line {
             Ok(l) => l,
             Err(e) => {
                 rejected += 1;
                 outcome.earn(ExitCode::BadInput);
-                writeln!(err, "line {line_no}: cannot read: {e}")?;
+                writeln!(err, "line {line_no}: rejected: {e}")?;
                 continue;
             }
         };
