@@ -91,7 +91,7 @@ pub struct NewDecision {
     pub policy_hash: String,
     /// Name of that policy.
     pub policy_name: String,
-    /// The serving process's number for that policy version.
+    /// The version number of that policy's `policy` line.
     pub policy_version: u64,
     /// When the decision was made (stored at millisecond precision).
     pub decided_at: Timestamp,
@@ -128,7 +128,7 @@ pub struct StoredDecision {
     pub policy_hash: String,
     /// Name of that policy.
     pub policy_name: String,
-    /// The serving process's number for that policy version.
+    /// The version number of that policy's `policy` line.
     pub policy_version: u64,
     /// When the decision was made.
     pub decided_at: Timestamp,
@@ -212,7 +212,7 @@ pub struct PolicyVersion {
     pub policy_hash: String,
     /// The policy's name.
     pub policy_name: String,
-    /// The serving process's number for the version.
+    /// The version number of the policy's `policy` line.
     pub version: u64,
     /// When it was loaded.
     pub loaded_at: Timestamp,
