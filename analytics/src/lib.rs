@@ -1,0 +1,5 @@
+//! routec's analytics, the loop around the router: `audit` a ticket history
+//! before writing a policy, `replay` and `diff` policies before they go live,
+//! and `report` on what `routec serve` decided and what agents did afterwards.
+//! The CLI prints these results; `routec serve` shows the report at
+//! `/dashboard`.
