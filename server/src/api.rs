@@ -53,6 +53,7 @@ pub fn router(state: Shared) -> Router {
         .merge(Router::new().route("/v1/load", get(load).put(put_load)).route_layer(guard(Scope::Load)))
         .merge(Router::new().route("/v1/policy", get(policy)).route_layer(guard(Scope::Policy)))
         .merge(Router::new().route("/v1/admin/reload", post(reload)).route_layer(guard(Scope::Admin)))
+        .merge(Router::new().route("/webhooks/{helpdesk}", post(crate::webhooks::receive)))
         // Limits on the API only: health checks and scrapes still answer under overload.
         .layer(
             ServiceBuilder::new()
@@ -137,7 +138,7 @@ async fn limit_body(State(state): State<Shared>, request: Request, next: Next) -
 }
 
 /// Read the whole body (the body-size layer has capped it).
-async fn read_body(state: &Shared, body: Body) -> Result<axum::body::Bytes, ApiError> {
+pub(crate) async fn read_body(state: &Shared, body: Body) -> Result<axum::body::Bytes, ApiError> {
     match body.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if caused_by_length_limit(&e) => Err(body_too_large(state.config.limits.max_body_bytes)),
@@ -399,7 +400,7 @@ async fn outcome(
 }
 
 /// After a change the next decision should see, re-read the load at once.
-async fn refresh_load(state: &Shared) {
+pub(crate) async fn refresh_load(state: &Shared) {
     if let Err(e) = state.load.refresh(&state.store, &state.metrics, state.now()).await {
         tracing::warn!(error = %e, "cannot refresh the load; the previous counts stay in use");
     }

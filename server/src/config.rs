@@ -107,6 +107,9 @@ pub struct ConfigFile {
     pub limits: LimitsFile,
     #[serde(default)]
     pub redact: RedactionConfig,
+    /// `[helpdesk.zendesk]`, `[helpdesk.freshdesk]`, `[helpdesk.intercom]`: see docs/integrations.md.
+    #[serde(default)]
+    pub helpdesk: routec_connectors::helpdesk::HelpdesksFile,
 }
 
 /// What the command line sets; it wins over the file and the environment.
@@ -178,6 +181,9 @@ pub struct Config {
     /// What is redacted before a decision is stored.
     pub redact: RedactionConfig,
     pub redactor: Redactor,
+    /// The connected helpdesks' settings (secrets resolved; field mappings
+    /// are checked against the policy when the service starts).
+    pub helpdesks: routec_connectors::helpdesk::Settings,
 }
 
 /// Why the configuration was refused.
@@ -295,6 +301,11 @@ impl Config {
             }
         }
 
+        let helpdesks = file.helpdesk.resolve(env, &parse_duration).map_err(|e| match e {
+            routec_connectors::helpdesk::HelpdeskError::Config { setting, reason } => invalid(&setting, reason),
+            other => invalid("helpdesk", other.to_string()),
+        })?;
+
         Ok(Config {
             policy: policy.to_path_buf(),
             listen,
@@ -305,6 +316,7 @@ impl Config {
             limits,
             redact,
             redactor,
+            helpdesks,
         })
     }
 }

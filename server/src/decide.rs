@@ -21,6 +21,10 @@ pub enum Dedup<'a> {
     /// ticket sent again is a retry, a changed one is decided anew); a
     /// ticket without an id is always new.
     Content,
+    /// A helpdesk webhook: one decision per helpdesk ticket, whatever its
+    /// content when a redelivered webhook fetches it again (routec's own
+    /// write-back changes it).
+    Helpdesk { helpdesk: &'a str, ticket: &'a str },
 }
 
 /// A ticket ready to be recorded, or why it was refused.
@@ -46,6 +50,7 @@ pub fn prepare(
         },
         (Dedup::Content, Some(id)) => format!("ticket:{id}:{content_hash}"),
         (Dedup::Content, None) => format!("once:{}", unique_suffix()),
+        (Dedup::Helpdesk { helpdesk, ticket }, _) => format!("helpdesk:{helpdesk}:{ticket}"),
     };
     let mut decision_json = serde_json::to_value(&decision).unwrap_or(Value::Null);
     // The helpdesk is only given the enforced decision; the shadow one (when
@@ -85,9 +90,22 @@ pub fn context(state: &State) -> Context {
 
 /// Decide one ticket and commit it. `Ok` only once the decision is durable.
 pub async fn route_and_record(state: &State, json: &str, dedup: Dedup<'_>) -> Result<Recorded, ApiError> {
+    route_and_record_with(state, json, dedup, |_| {}).await
+}
+
+/// [`route_and_record`], with `amend` given the decision before it is
+/// written: a helpdesk webhook adds its write-back to the outbox, or in
+/// shadow mode empties it.
+pub async fn route_and_record_with(
+    state: &State,
+    json: &str,
+    dedup: Dedup<'_>,
+    amend: impl FnOnce(&mut NewDecision),
+) -> Result<Recorded, ApiError> {
     let policy = state.policy.current();
     let ctx = context(state);
-    let prepared = prepare(state, &policy, &ctx, json, &dedup, None).map_err(|e| ApiError::invalid_ticket(&e))?;
+    let mut prepared = prepare(state, &policy, &ctx, json, &dedup, None).map_err(|e| ApiError::invalid_ticket(&e))?;
+    amend(&mut prepared);
     let content_hash = prepared.content_hash.clone();
     let started = Instant::now();
     let recorded = state.store.record(prepared).await.map_err(ApiError::store)?;

@@ -20,6 +20,7 @@ pub mod reload;
 pub mod retention;
 pub mod shutdown;
 pub mod state;
+pub mod webhooks;
 
 use config::{Config, ConfigError, ConfigFile, LogFormat, Overrides};
 use reload::{ReloadOptions, Reloader};
@@ -135,6 +136,7 @@ impl Service {
         let metrics = Arc::new(metrics::Metrics::new());
         let policy = Reloader::start(&config.policy, ReloadOptions::default(), store.clone(), metrics.clone()).await?;
         let clients = Arc::new(auth::Clients::new(&config.clients));
+        let helpdesks = webhooks::connect(&config.helpdesks, &policy.current())?;
         let state = Arc::new(State {
             clients,
             policy,
@@ -144,6 +146,7 @@ impl Service {
             started_at: clock(),
             clock,
             config,
+            helpdesks,
         });
         state
             .load
@@ -151,6 +154,7 @@ impl Service {
             .await
             .map_err(|e| ServeError::Store { url: display_url(&state.config.db), reason: e.to_string() })?;
         spawn_load_refresh(state.clone(), shutdown.clone());
+        webhooks::spawn_load_refresh(state.clone(), shutdown.clone());
         if let Some(keep) = state.config.retention {
             retention::spawn(state.store.clone(), keep, shutdown);
         }

@@ -61,6 +61,8 @@ pub struct State {
     pub load: LoadCache,
     pub clock: Clock,
     pub started_at: jiff::Timestamp,
+    /// The connected helpdesks (`[helpdesk.*]`), for the webhooks.
+    pub helpdesks: crate::webhooks::Helpdesks,
 }
 
 impl State {
