@@ -416,3 +416,16 @@ async fn an_unconfigured_helpdesk_is_404() {
         .expect("answer");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// docs/integrations.md stays true: its example `[helpdesk.zendesk]` table is a valid config.
+#[test]
+fn the_documented_helpdesk_config_is_valid() {
+    let doc = include_str!("../../docs/integrations.md");
+    let start = doc.find("```toml\n[helpdesk.zendesk]").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("the block ends");
+    let file = ConfigFile::parse(&doc[start..end]).expect("the documented config parses");
+    let settings = file.helpdesk.resolve(&env, &routec_server::config::parse_duration).expect("it resolves");
+    let zendesk = settings.zendesk.expect("a zendesk table");
+    assert_eq!(zendesk.groups.get("legal_review").map(String::as_str), Some("360001000001"));
+    assert_eq!(zendesk.gate_tag.as_deref(), Some("routec_pending"));
+}
