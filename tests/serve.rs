@@ -10,6 +10,7 @@
 //! still in the log. Request loops are bounded in count and time.
 
 mod server;
+mod webhooks;
 
 use serde_json::{json, Value};
 use server::{Backend, Reply, Server, Site, MAX_BODY_BYTES, ROUTE_ONLY_TOKEN, TOKEN};
