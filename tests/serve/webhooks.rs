@@ -3,6 +3,13 @@
 //! pointed at a fake Zendesk on 127.0.0.1 (a small HTTP/1.1 server in this
 //! file that records every request), and a signed webhook for the
 //! example's legal-threat ticket.
+//!
+//! Still to add when the outbox delivery worker (issue 14's actions half,
+//! `server/src/delivery.rs`) is in the binary: wait (bounded) for the one
+//! `PUT /api/v2/tickets/35436.json` with the legal group and `urgent`, the
+//! Slack message and the e-mail, and check none repeats after the
+//! redelivery. The in-process test `server/tests/webhooks.rs` checks the
+//! write-back by draining the outbox through the Zendesk sink.
 
 use super::server::{Backend, Server, Site, TOKEN};
 use base64::Engine as _;
@@ -13,10 +20,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SECRET: &str = "e2e-zendesk-signing-secret";
-const LEGAL_GROUP: u64 = 360001000001;
 const ROUTE: &str = r#"{"ticket_id": "35436", "event": "created"}"#;
 
 /// One request the fake Zendesk received.
@@ -25,7 +31,6 @@ struct Seen {
     method: String,
     path: String,
     authorization: Option<String>,
-    body: String,
 }
 
 /// A fake Zendesk: the legal-threat ticket, updates, search counts.
@@ -96,7 +101,7 @@ fn serve_connection(stream: TcpStream, log: &Mutex<Vec<Seen>>) {
             _ => None,
         };
         if let Ok(mut seen) = log.lock() {
-            seen.push(Seen { method, path, authorization, body: String::from_utf8_lossy(&body).into_owned() });
+            seen.push(Seen { method, path, authorization });
         }
         let (status, text) = match answer {
             Some(v) => ("200 OK", v.to_string()),
@@ -200,30 +205,4 @@ fn a_signed_zendesk_webhook_is_one_decision_and_a_forged_one_nothing() {
 
     let metrics = server.request("GET", "/metrics", None, None, &[]).text;
     assert!(metrics.contains(r#"routec_requests_rejected_total{reason="invalid_webhook_signature"} 1"#), "{metrics}");
-}
-
-/// The write-back is delivered by the outbox worker, which the actions half
-/// of issue 14 adds to the binary (`server/src/delivery.rs`); with it, this
-/// test also gets the Slack message and the e-mail to check.
-#[test]
-#[ignore = "needs the outbox delivery worker (h14-actions); un-ignore when it is merged"]
-fn the_write_back_is_one_put_with_the_legal_group_and_urgent_priority() {
-    let zendesk = FakeZendesk::start();
-    let (_site, server) = start(&zendesk);
-    let now = jiff::Timestamp::now().to_string();
-    assert_eq!(deliver(&server, SECRET, &now).status, 200);
-    assert_eq!(deliver(&server, SECRET, &now).status, 200);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while zendesk.requests("PUT", "/api/v2/tickets/35436.json").is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // A little longer, so a duplicate would have time to arrive.
-    std::thread::sleep(Duration::from_secs(2));
-    let puts = zendesk.requests("PUT", "/api/v2/tickets/35436.json");
-    assert_eq!(puts.len(), 1, "{puts:?}; log:\n{}", server.log());
-    let body: Value = serde_json::from_str(&puts[0].body).expect("a JSON body");
-    assert_eq!(body["ticket"]["group_id"], json!(LEGAL_GROUP));
-    assert_eq!(body["ticket"]["priority"], json!("urgent"));
-    assert_eq!(body["ticket"]["remove_tags"], json!(["routec_pending"]));
-    assert_eq!(body["ticket"]["comment"]["public"], json!(false));
 }
