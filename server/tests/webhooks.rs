@@ -429,3 +429,121 @@ fn the_documented_helpdesk_config_is_valid() {
     assert_eq!(zendesk.groups.get("legal_review").map(String::as_str), Some("360001000001"));
     assert_eq!(zendesk.gate_tag.as_deref(), Some("routec_pending"));
 }
+
+/// A small policy for the Freshdesk and Intercom webhooks.
+const SMALL_POLICY: &str = r#"policy "desk" version 1
+ticket {
+  id: string
+  subject: text
+}
+queue legal
+queue general
+escalate lawyer when subject has ["lawyer"] -> legal priority P1
+  tag "legal"
+otherwise -> general
+"#;
+
+async fn small(config: &str) -> Harness {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("policy.route"), SMALL_POLICY).expect("write the policy");
+    let text = format!(
+        "db = \"sqlite:{}\"\n[clients.ops]\ntoken = \"ops-token\"\nroutes = [\"route\"]\n{config}",
+        dir.path().join("routec.db").display()
+    );
+    let file = ConfigFile::parse(&text).expect("the config parses");
+    let config = Config::resolve(&dir.path().join("policy.route"), file, &env, Overrides::default()).expect("valid");
+    let shutdown = Shutdown::new();
+    let clock = Arc::new(|| NOW.parse::<jiff::Timestamp>().expect("a time"));
+    let service = Service::start(config, clock, shutdown.clone()).await.expect("the service starts");
+    let router = api::router(service.state.clone());
+    Harness { _dir: dir, state: service.state, router, _shutdown: shutdown }
+}
+
+async fn post(h: &Harness, uri: &str, body: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::post(uri).header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response =
+        h.router.clone().oneshot(request.body(Body::from(body.to_string())).expect("request")).await.expect("answer");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+}
+
+/// Freshdesk: the shared secret in a header or as the basic-auth password;
+/// https://developers.freshdesk.com/api/#view_a_ticket for the fetch.
+#[tokio::test]
+async fn a_freshdesk_webhook_needs_the_shared_secret() {
+    let freshdesk = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/12"))
+        .and(query_param("include", "requester,company"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": 12, "subject": "My lawyer says", "tags": []})),
+        )
+        .mount(&freshdesk)
+        .await;
+    let h = small(&format!(
+        "[helpdesk.freshdesk]\napi_url = \"{}\"\napi_key = \"fd-key\"\nwebhook_secret = \"shared-secret\"\n\
+         groups = {{ legal = 5001 }}\nload_refresh = \"1h\"\n[helpdesk.freshdesk.fields]\nsubject = \"ticket.subject\"\n",
+        freshdesk.uri()
+    ))
+    .await;
+    let body = r#"{"ticket_id": "12", "event": "created"}"#;
+    for headers in
+        [&[("X-Routec-Secret", "wrong")][..], &[][..], &[("Authorization", "Basic ZnJlc2hkZXNrOndyb25n")][..]]
+    {
+        let refused = post(&h, "/webhooks/freshdesk", body, headers).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{headers:?}: {}", refused.body);
+    }
+    assert_eq!(h.state.store.count_decisions().await.expect("count"), 0);
+    let answer = post(&h, "/webhooks/freshdesk", body, &[("X-Routec-Secret", "shared-secret")]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["destination"], json!("legal"));
+    let rows = h.state.store.decision_outbox(answer.body["decision_id"].as_str().expect("id")).await.expect("outbox");
+    assert_eq!(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), vec!["freshdesk.update"]);
+    assert_eq!(rows[0].payload["update"], json!({"group_id": 5001, "priority": 4, "tags": ["legal"]}));
+    // "freshdesk:shared-secret" as basic auth: the same ticket, replayed.
+    let again =
+        post(&h, "/webhooks/freshdesk", body, &[("Authorization", "Basic ZnJlc2hkZXNrOnNoYXJlZC1zZWNyZXQ=")]).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["replayed"], json!(true));
+}
+
+/// Intercom: `X-Hub-Signature: sha1=…` over the body
+/// (https://developers.intercom.com/docs/webhooks/webhook-notifications#signed-notifications).
+#[tokio::test]
+async fn an_intercom_notification_is_verified_and_routed_by_topic() {
+    let intercom = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/conversations/147"))
+        .and(header("authorization", "Bearer ic-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "147", "source": {"subject": "Lawyer"}})))
+        .mount(&intercom)
+        .await;
+    let h = small(&format!(
+        "[helpdesk.intercom]\napi_url = \"{}\"\naccess_token = \"ic-token\"\nadmin_id = \"991267\"\n\
+         webhook_secret = \"client-secret\"\nteams = {{ legal = 814 }}\nload_refresh = \"1h\"\n\
+         [helpdesk.intercom.fields]\nsubject = \"conversation.source.subject\"\n",
+        intercom.uri()
+    ))
+    .await;
+    let sign = |body: &str| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(b"client-secret").expect("any key length");
+        mac.update(body.as_bytes());
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha1={hex}")
+    };
+    let created = r#"{"type": "notification_event", "topic": "conversation.user.created", "data": {"item": {"type": "conversation", "id": "147"}}}"#;
+    let forged = post(&h, "/webhooks/intercom", created, &[("X-Hub-Signature", &sign("{}"))]).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED, "{}", forged.body);
+    let answer = post(&h, "/webhooks/intercom", created, &[("X-Hub-Signature", &sign(created))]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["destination"], json!("legal"));
+    let ping = r#"{"type": "notification_event", "topic": "ping", "data": {"item": {}}}"#;
+    let ignored = post(&h, "/webhooks/intercom", ping, &[("X-Hub-Signature", &sign(ping))]).await;
+    assert_eq!(ignored.status, StatusCode::OK, "{}", ignored.body);
+    assert!(ignored.body["ignored"].is_string(), "{}", ignored.body);
+    assert_eq!(h.state.store.count_decisions().await.expect("count"), 1);
+}
