@@ -299,7 +299,9 @@ async fn forged_stale_and_missing_signatures_are_401_and_cause_nothing() {
 #[tokio::test]
 async fn shadow_mode_decides_and_logs_but_writes_nothing_back() {
     let zendesk = fake_zendesk().await;
-    let h = harness(&zendesk, &|t| t.replace("mode = \"enforce\"", "mode = \"shadow\"")).await;
+    let shadow =
+        |t: String| t.replace("mode = \"enforce\"", "mode = \"shadow\"").replace("gate_tag = \"routec_pending\"", "");
+    let h = harness(&zendesk, &shadow).await;
     let answer = signed(&h, ROUTE).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.body["mode"], json!("shadow"));

@@ -306,6 +306,13 @@ impl HelpdeskFile {
                 return Err(config_error(&key("gate_tag"), "a tag is one word without spaces"));
             }
         }
+        if self.mode == Mode::Shadow && self.gate_tag.is_some() {
+            return Err(config_error(
+                &key("gate_tag"),
+                "a shadow-mode connector writes nothing back, so the gate tag would never be removed and \
+                 tickets would never reach native routing: remove the gate trigger and this key for the parallel run",
+            ));
+        }
         let secret_header = self.secret_header.clone().unwrap_or_else(|| "X-Routec-Secret".to_string());
         if secret_header.is_empty() || !secret_header.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(config_error(&key("secret_header"), "a header name is letters, digits and `-`"));
@@ -379,6 +386,10 @@ mod tests {
             (
                 "[freshdesk]\napi_url = \"https://f\"\napi_key = \"k\"\nwebhook_secret = \"s\"\nload_refresh = \"0s\"",
                 "`helpdesk.freshdesk.load_refresh`: must be at least 1s",
+            ),
+            (
+                "[freshdesk]\napi_url = \"https://f\"\napi_key = \"k\"\nwebhook_secret = \"s\"\nmode = \"shadow\"\ngate_tag = \"g\"",
+                "`helpdesk.freshdesk.gate_tag`: a shadow-mode connector writes nothing back",
             ),
         ];
         for (text, want) in cases {
