@@ -226,6 +226,22 @@ fn sla(policy: &Policy, name: &str) -> Vec<String> {
     if !targets.is_empty() {
         out.push(targets.join("\n"));
     }
+    let index = policy.slas.iter().position(|x| x.name == name);
+    let destinations: Vec<String> = policy
+        .destinations
+        .iter()
+        .filter_map(|d| {
+            let setting = d.slas.iter().find(|x| Some(x.sla) == index)?;
+            let business = if setting.target.business { " business" } else { "" };
+            Some(format!("- `{}`: {}{business}", d.name, describe::minutes(setting.target.minutes)))
+        })
+        .collect();
+    if !destinations.is_empty() {
+        out.push(format!(
+            "set by destinations (unless the deciding rule or row sets one):\n{}",
+            destinations.join("\n")
+        ));
+    }
     out
 }
 
@@ -284,7 +300,7 @@ fn keyword_doc(word: &str) -> Option<&'static str> {
         "classifier" => "the intent classifier: its model file, labels and thresholds",
         "priorities" => "the priority levels, most urgent first",
         "priority" => "the priority block, a priority clause, or the ticket's computed priority",
-        "sla" => "response-time targets per priority",
+        "sla" => "response-time targets per priority; on a destination or after `->`, a target that overrides them",
         "business" => "count only the destination's open hours",
         "escalate" => "checked before every rule: hands the ticket to a human, first match wins",
         "rule" => "a routing rule: `rule NAME when CONDITION -> DESTINATION`; first match wins",
