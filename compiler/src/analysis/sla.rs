@@ -19,8 +19,8 @@
 //! arrives as such a destination closes waits the whole closed stretch, so
 //! a calendar-time target shorter than the longest weekly stretch can never
 //! be met for it. Stretches are read off the weekly hours (holidays only
-//! make them longer); chains of `when closed` fallbacks are
-//! `closed-coverage`'s business.
+//! make them longer); chains of `when closed` fallbacks, and the first-response
+//! block's own targets, are `closed-coverage`'s business.
 //!
 //! A policy without any `sla` makes no promises and gets no findings here.
 //! Targets are compared for order only when the longer one is certainly
@@ -84,17 +84,17 @@ pub(crate) fn check(policy: &Policy, flow: &mut Flow, diagnostics: &mut Diagnost
 }
 
 /// The target SLA `sla` sets on branch `at` itself.
-fn branch_setting(policy: &Policy, at: At, sla: usize) -> Option<SlaTarget> {
+pub(crate) fn branch_setting(policy: &Policy, at: At, sla: usize) -> Option<SlaTarget> {
     flow::outcome(policy, at)?.slas.iter().find(|s| s.sla == sla).map(|s| s.target)
 }
 
 /// The target SLA `sla` sets on destination `d` itself.
-fn destination_setting(policy: &Policy, d: usize, sla: usize) -> Option<SlaTarget> {
+pub(crate) fn destination_setting(policy: &Policy, d: usize, sla: usize) -> Option<SlaTarget> {
     policy.destinations[d].slas.iter().find(|s| s.sla == sla).map(|s| s.target)
 }
 
 /// Whether anything besides the block sets SLA `sla`.
-fn has_settings(policy: &Policy, sla: usize) -> bool {
+pub(crate) fn has_settings(policy: &Policy, sla: usize) -> bool {
     let on_branch = flow::branch_order(policy).into_iter().any(|at| branch_setting(policy, at, sla).is_some());
     on_branch || (0..policy.destinations.len()).any(|d| destination_setting(policy, d, sla).is_some())
 }
@@ -449,6 +449,9 @@ fn unmeetable(policy: &Policy, flow: &mut Flow, index: usize, diagnostics: &mut 
         let mut targets: Vec<SlaTarget> = Vec::new();
         if let Some(t) = branch_setting(policy, at, index).or_else(|| destination_setting(policy, d, index)) {
             targets.push(t);
+        } else if first_response(policy).is_some_and(|f| f.name == sla.name) {
+            // The block's first-response targets are `closed-coverage`'s: it follows the chains too.
+            continue;
         } else {
             // The block's targets for the priorities (and tiers) this branch can decide.
             for p in 0..policy.priorities.len() as u32 {

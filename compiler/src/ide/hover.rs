@@ -8,7 +8,7 @@ use super::describe;
 use super::index::{Def, DefKind};
 use super::lexer::word_at;
 use super::Snapshot;
-use crate::hir::{self, Policy};
+use crate::hir::{self, Policy, Ty};
 use crate::source::{FileId, Span};
 
 /// Phrases shown before "and N more".
@@ -67,7 +67,12 @@ fn field(policy: &Policy, path: &str) -> Vec<String> {
     let f = policy.field(id);
     let optional = if f.optional { "?" } else { "" };
     let mut out = vec![code(&format!("{path}: {}{optional}", describe::ty(policy, &f.ty)))];
-    out.push(if f.optional {
+    out.push(if let Some((whole, part)) = f.url_part {
+        let whole = &policy.field(whole).path;
+        format!("the {} of the URL in `{whole}`; absent when the URL has none", part.name())
+    } else if f.ty == Ty::Url {
+        format!("ticket field: a URL or a path; read its parts as `{path}.host`, `{path}.path`, `{path}.query`")
+    } else if f.optional {
         "ticket field, optional: a ticket may leave it out".to_string()
     } else {
         "ticket field".to_string()
