@@ -47,7 +47,7 @@ impl<'u> Split<'u> {
             Some((before, query)) => (before, Some(query)),
             None => (without_fragment, None),
         };
-        let rest = match rest.find(|c| matches!(c, ':' | '/')) {
+        let rest = match rest.find([':', '/']) {
             Some(colon) if rest.as_bytes()[colon] == b':' && colon > 0 => &rest[colon + 1..],
             _ => rest,
         };
