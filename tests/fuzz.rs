@@ -358,6 +358,17 @@ fn maybe(strategy: impl Strategy<Value = Value>) -> impl Strategy<Value = Option
     prop::option::weighted(0.7, strategy)
 }
 
+/// Values of the generated schema's `url` field: full URLs, bare paths, odd ones.
+const LINKS: &[&str] = &[
+    "https://App.Example.com/settings/billing?tab=1#top",
+    "/settings/billing/invoices",
+    "/settings/billing-old",
+    "http://u:p@[::1]:8080/home?",
+    "//app.example.com",
+    "mailto:vip@example.com",
+    "",
+];
+
 /// A ticket valid for the generated policies' schema (`policy_gen::HEADER`).
 fn good_ticket() -> impl Strategy<Value = Value> {
     let customer = (
@@ -379,18 +390,27 @@ fn good_ticket() -> impl Strategy<Value = Value> {
             text_value(),
             prop::sample::select(&["email", "chat", "web", "phone"][..]),
         ),
-        (maybe(text_value()), maybe(prop::collection::vec(text_value(), 0..3).prop_map(Value::from))),
+        (
+            maybe(text_value()),
+            maybe(prop::collection::vec(text_value(), 0..3).prop_map(Value::from)),
+            maybe(prop_oneof![prop::sample::select(LINKS).prop_map(Value::from), text_value()]),
+        ),
         (prop::sample::select(TIMES), maybe(prop_oneof![(0u32..100_000).prop_map(|s| json!(s)), Just(json!("2h"))])),
         (0i64..10, any::<bool>(), customer, prop::option::weighted(0.8, signals)),
     )
         .prop_map(
-            |((id, subject, body, channel), (page, tags), (created, waiting), (turns, vip, customer, signals))| {
+            |(
+                (id, subject, body, channel),
+                (page, tags, link),
+                (created, waiting),
+                (turns, vip, customer, signals),
+            )| {
                 let (tier, health, seats, at_risk) = customer;
                 let mut ticket = json!({
                     "id": id, "subject": subject, "body": body, "channel": channel, "created_at": created,
                     "ai_turns": turns, "vip": vip, "customer": { "tier": tier },
                 });
-                let optional = [("page", page), ("tags", tags), ("waiting", waiting)];
+                let optional = [("page", page), ("tags", tags), ("link", link), ("waiting", waiting)];
                 for (name, value) in optional {
                     if let Some(value) = value {
                         ticket[name] = value;

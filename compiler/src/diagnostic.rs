@@ -67,6 +67,7 @@ codes! {
     SlaMissing => "route::sla-missing", "a priority or tier with no first-response target";
     SlaNoHours => "route::sla-no-hours", "a business-hours SLA on a destination with no hours";
     SlaOrder => "route::sla-order", "a more urgent priority with a longer target";
+    SlaUnmeetable => "route::sla-unmeetable", "a calendar-time target shorter than its destination stays closed";
     Unused => "route::unused", "a declaration nothing refers to";
 }
 

@@ -123,6 +123,7 @@ pub(crate) fn completion_kind(kind: CompletionKind) -> lsp::CompletionItemKind {
         CompletionKind::KeywordSet => lsp::CompletionItemKind::CONSTANT,
         CompletionKind::Regex => lsp::CompletionItemKind::CONSTANT,
         CompletionKind::Schedule => lsp::CompletionItemKind::EVENT,
+        CompletionKind::Sla => lsp::CompletionItemKind::CONSTANT,
         CompletionKind::Priority => lsp::CompletionItemKind::ENUM_MEMBER,
         CompletionKind::Keyword => lsp::CompletionItemKind::KEYWORD,
         CompletionKind::Type => lsp::CompletionItemKind::TYPE_PARAMETER,

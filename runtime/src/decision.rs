@@ -228,6 +228,12 @@ pub enum Tracker {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct SignalReport {
+    /// The name the policy's classifier is declared with (`classifier
+    /// category from …`), which `--explain` shows. Not in the JSON: there the
+    /// key stays `intent` whatever the name, so the decision log has one
+    /// shape for every policy and readers of stored decisions need no policy.
+    #[serde(skip)]
+    pub classifier: Option<String>,
     /// The most likely intent, when the policy has a classifier and it (or the ticket) gave one.
     pub intent: Option<String>,
     /// The probability of `intent`.
@@ -392,7 +398,8 @@ impl Decision {
         let s = &self.signals;
         let _ = writeln!(
             out,
-            "  signals: intent {} ({}) · sentiment {:.2} · language {}{}",
+            "  signals: {} {} ({}) · sentiment {:.2} · language {}{}",
+            s.classifier.as_deref().unwrap_or("intent"),
             s.intent.as_deref().unwrap_or("-"),
             s.confidence.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into()),
             s.sentiment,
@@ -639,7 +646,7 @@ impl DecisionBuilder {
                 routed.handoff = Some(handoff_for(hir, ticket, o, info, signal_report, trace));
             }
         }
-        routed.sla = self.slas(hir, ticket, ctx, priority, final_dest);
+        routed.sla = self.slas(hir, ticket, ctx, priority, outcome, final_dest);
         routed.priority = hir.priorities.get(priority as usize).map(|p| p.name.clone()).unwrap_or_default();
         routed
     }
@@ -680,28 +687,28 @@ impl DecisionBuilder {
         }
     }
 
+    /// One due time per SLA that sets a target for this ticket; the most
+    /// specific setting wins (`hir::Policy::sla_target`): the deciding
+    /// branch's, the final destination's, the `per` value's, the priority's.
     fn slas(
         &self,
         hir: &hir::Policy,
         ticket: &Ticket,
         ctx: &Context,
         priority: u32,
+        outcome: Option<&hir::Outcome>,
         dest: Option<usize>,
     ) -> Vec<SlaDue> {
         let hours = dest.and_then(|d| hir.destinations[d].schedule).map(|s| &self.hours[s.index()]);
         hir.slas
             .iter()
-            .filter_map(|sla| {
+            .enumerate()
+            .filter_map(|(index, sla)| {
                 let tier = sla.per.and_then(|f| match &ticket.values[f.index()] {
                     FieldValue::Number(n) => Some(*n as u32),
                     _ => None,
                 });
-                let target = sla
-                    .overrides
-                    .iter()
-                    .find(|(t, p, _)| Some(*t) == tier && p.0 == priority)
-                    .map(|(_, _, target)| *target)
-                    .or_else(|| sla.targets.get(priority as usize).copied().flatten())?;
+                let target = hir.sla_target(index, outcome, dest.map(|d| hir::DestId(d as u32)), priority, tier)?;
                 let due = match (target.business, hours) {
                     (true, Some(h)) => h.add_open_minutes(ctx.now, target.minutes),
                     _ => ctx.now.checked_add(jiff::SignedDuration::from_secs_f64(target.minutes * 60.0)).ok(),
@@ -710,12 +717,19 @@ impl DecisionBuilder {
                     name: sla.name.clone(),
                     target: format_minutes(target.minutes),
                     target_minutes: target.minutes,
-                    due: due.map(|d| d.to_string()),
+                    due: due.map(|d| whole_seconds(d).to_string()),
                     business_hours: target.business,
                 })
             })
             .collect()
     }
+}
+
+/// A due time without its fraction of a second (the clock's nanoseconds
+/// would otherwise show in every decision): cut down, never rounded up, so
+/// a due time shown is never later than the target allows.
+fn whole_seconds(t: jiff::Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
 fn signal_report(hir: &hir::Policy, s: &Signals) -> SignalReport {
@@ -724,6 +738,7 @@ fn signal_report(hir: &hir::Policy, s: &Signals) -> SignalReport {
         hir.enum_def(c.labels).values.get(i as usize).map(|v| v.name.clone())
     };
     SignalReport {
+        classifier: hir.classifier.as_ref().map(|c| c.name.clone()),
         intent: s.intent.and_then(label),
         confidence: s.confidence,
         alternatives: s

@@ -54,6 +54,7 @@ mod schedule;
 mod signals;
 mod testing;
 mod ticket;
+mod url;
 
 pub use decision::{Decision, Mode};
 pub use loader::{DiskFs, FsLoader};

@@ -134,6 +134,17 @@ impl Ticket {
         }
         let mut values = Vec::with_capacity(policy.fields.len());
         for field in &policy.fields {
+            if let Some((whole, part)) = field.url_part {
+                // The schema lists a `url` field before its parts.
+                let value = match values.get(whole.index()) {
+                    Some(FieldValue::Text(url)) => {
+                        crate::url::part(url, part).map_or(FieldValue::Absent, FieldValue::Text)
+                    }
+                    _ => FieldValue::Absent,
+                };
+                values.push(value);
+                continue;
+            }
             let v = lookup(&json, &field.path)?;
             let value = match v {
                 None | Some(Value::Null) if field.optional => FieldValue::Absent,
@@ -240,7 +251,7 @@ const MAX_EXACT_INT: i64 = 1 << 53;
 
 fn convert(policy: &Policy, ty: &Ty, v: &Value) -> Option<FieldValue> {
     Some(match ty {
-        Ty::Text | Ty::String => FieldValue::Text(v.as_str()?.to_string()),
+        Ty::Text | Ty::String | Ty::Url => FieldValue::Text(v.as_str()?.to_string()),
         Ty::Int => {
             // The engines hold numbers as f64: past 2^53 an int would be
             // rounded (and 1e300 is no int at all), so it is refused.
@@ -266,7 +277,7 @@ fn convert(policy: &Policy, ty: &Ty, v: &Value) -> Option<FieldValue> {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 match (&**inner, item) {
-                    (Ty::String | Ty::Text, Value::String(s)) => out.push(s.clone()),
+                    (Ty::String | Ty::Text | Ty::Url, Value::String(s)) => out.push(s.clone()),
                     (_, Value::Number(n)) => out.push(n.to_string()),
                     (_, Value::Bool(b)) => out.push(b.to_string()),
                     _ => return None,
@@ -281,6 +292,7 @@ fn convert(policy: &Policy, ty: &Ty, v: &Value) -> Option<FieldValue> {
 fn describe_ty(policy: &Policy, ty: &Ty) -> String {
     match ty {
         Ty::Text | Ty::String => "a string".into(),
+        Ty::Url => "a URL or a path, as a string".into(),
         Ty::Int => "a whole number".into(),
         Ty::Number => "a number".into(),
         Ty::Bool => "true or false".into(),

@@ -15,11 +15,19 @@
 //! finding is an error when, at some minute, *every* destination such a
 //! ticket can be routed to ends closed, and a warning when some do.
 //! `when full` fallbacks are not followed: capacity is only known at run time.
+//!
+//! A branch whose tickets get a `business` first-response target from an
+//! `sla` setting (`-> billing sla first_response 8h business`, or the
+//! setting of a destination they stay in) may wait too, and is left out of
+//! its priority's group. A calendar-time setting on a branch whose priority
+//! has a `business` block target is not added to a group: where it sends
+//! tickets straight to a destination without `when closed`, `sla-unmeetable`
+//! reports it.
 
 use super::flow::{self, At, Flow};
 use super::hours::{self, Intervals, Week};
 use super::mdd::{Node, TRUE};
-use super::sla::{first_response, target_for};
+use super::sla::{self, first_response, target_for};
 use super::space::{Key, Read};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::hir::{Policy, Ty};
@@ -153,9 +161,35 @@ fn groups(policy: &Policy, flow: &mut Flow) -> Vec<Group> {
     out
 }
 
-/// Destinations the group's tickets can be routed to, each with the first branch that does it.
+/// Destinations the group's tickets can be routed to, each with the first
+/// branch that does it. A branch whose tickets get a `business`
+/// first-response target from an `sla` setting (its own, or that of a
+/// destination without a `when closed` fallback, where they stay) may wait
+/// for opening hours, and does not count.
 fn routed_to(policy: &Policy, flow: &mut Flow, group: &Group) -> Vec<(usize, At)> {
-    flow.routed(policy, group.priority, group.tiers)
+    let Some(index) = first_response(policy).and_then(|s| policy.slas.iter().position(|x| x.name == s.name)) else {
+        return flow.routed(policy, group.priority, group.tiers);
+    };
+    if !sla::has_settings(policy, index) {
+        return flow.routed(policy, group.priority, group.tiers);
+    }
+    let waits = |at: At| {
+        let Some(outcome) = flow::outcome(policy, at) else { return false };
+        let d = outcome.destination.index();
+        let stays = policy.destinations[d].fallback(FallbackReason::Closed).is_none();
+        match sla::branch_setting(policy, at, index) {
+            Some(t) => t.business,
+            None => stays && sla::destination_setting(policy, d, index).is_some_and(|t| t.business),
+        }
+    };
+    let mut out: Vec<(usize, At)> = Vec::new();
+    for at in flow.deciders(policy, group.priority, group.tiers) {
+        let Some(d) = flow::outcome(policy, at).map(|o| o.destination.index()) else { continue };
+        if !waits(at) && !out.iter().any(|(x, _)| *x == d) {
+            out.push((d, at));
+        }
+    }
+    out
 }
 
 /// The `when closed` chain from `d`: the destinations a ticket can pass through.

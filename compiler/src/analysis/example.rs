@@ -401,6 +401,11 @@ fn describe_atom(policy: &Policy, source: &SlotSource) -> String {
                 StringTest::Equals => "==",
                 StringTest::Op(op) => op.keyword(),
                 StringTest::ListContains => "contains",
+                StringTest::PathPrefix => {
+                    // Written on the `url` field itself: `page starts_with "/settings"`.
+                    let whole = policy.field(*field).url_part.map_or(*field, |(whole, _)| whole);
+                    return format!("{} starts_with \"{value}\"", policy.field(whole).path);
+                }
             };
             format!("{} {op} \"{value}\"", policy.field(*field).path)
         }

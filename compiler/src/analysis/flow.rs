@@ -619,17 +619,34 @@ impl Flow {
     /// the computed priority. Branches that may decide such tickets, or
     /// that the analysis gave up on, count.
     pub(crate) fn routed(&mut self, policy: &Policy, priority: u32, within: Node) -> Vec<(usize, At)> {
+        let destination = |at: At| outcome(policy, at).map(|o| o.destination.index());
+        // A destination already listed needs no search for the branches after it.
+        let first = self
+            .deciding(policy, priority, within, |found, at| found.iter().any(|f| destination(*f) == destination(at)));
+        first.into_iter().filter_map(|at| Some((destination(at)?, at))).collect()
+    }
+
+    /// Every branch that may decide tickets with final priority `priority`
+    /// in `within` (as in [`Flow::routed`], but each branch, not the first
+    /// per destination).
+    pub(crate) fn deciders(&mut self, policy: &Policy, priority: u32, within: Node) -> Vec<At> {
+        self.deciding(policy, priority, within, |_, _| false)
+    }
+
+    /// The branches, in order, that may decide tickets with final priority
+    /// `priority` in `within`, leaving out unsearched those `skip` (given
+    /// the branches found so far) says are not wanted.
+    fn deciding(&mut self, policy: &Policy, priority: u32, within: Node, skip: impl Fn(&[At], At) -> bool) -> Vec<At> {
         let Ok(is_priority) = self.space.priority_is(priority) else { return Vec::new() };
         let Ok(computed) = self.space.mdd.and(is_priority, within) else { return Vec::new() };
-        let mut out: Vec<(usize, At)> = Vec::new();
+        let mut out: Vec<At> = Vec::new();
         for i in 0..self.branches.len() {
             let (at, status) = (self.branches[i].at, self.branches[i].status);
             if !matches!(status, Status::Reachable | Status::Unknown | Status::GaveUp) {
                 continue;
             }
             let Some(outcome) = outcome(policy, at) else { continue };
-            let d = outcome.destination.index();
-            if out.iter().any(|(x, _)| *x == d) {
+            if skip(&out, at) {
                 continue;
             }
             let hit = match outcome.priority {
@@ -638,10 +655,16 @@ impl Flow {
                 None => self.decides(policy, i, computed),
             };
             if hit != Some3::No {
-                out.push((d, at));
+                out.push(at);
             }
         }
         out
+    }
+
+    /// Whether branch `at` may decide some ticket: reachable, or not proved unreachable.
+    pub(crate) fn live(&self, at: At) -> bool {
+        self.position(at)
+            .is_some_and(|i| matches!(self.branches[i].status, Status::Reachable | Status::Unknown | Status::GaveUp))
     }
 
     /// The index of a branch in `branches`.

@@ -584,7 +584,7 @@ fn read_domain(policy: &Policy, read: Read, constants: &[f64]) -> Option<Domain>
             Read::Signal(Signal::Sentiment) => numeric(NumKind::Real, Some((-1.0, true)), Some((1.0, true))),
             _ => numeric(NumKind::Real, None, None),
         },
-        Ty::Text | Ty::String | Ty::List(_) => return None,
+        Ty::Text | Ty::String | Ty::Url | Ty::List(_) => return None,
     })
 }
 

@@ -233,6 +233,7 @@ impl Fmt<'_> {
                     };
                     (span.start, span.end, format!("when {reason} -> {}", target.name))
                 }
+                DestinationEntry::Sla(settings, span) => (span.start, span.end, text::sla_settings(settings)),
             };
             cursor = entry_end as usize;
             entries.push(Entry { start: start as usize, end: entry_end as usize, text: line });

@@ -143,7 +143,8 @@ pub(super) fn clause_bounds(clause: &Clause) -> (usize, usize) {
         Clause::Shadow(span)
         | Clause::Notify { span, .. }
         | Clause::CreateIssue { span, .. }
-        | Clause::Set { span, .. } => *span,
+        | Clause::Set { span, .. }
+        | Clause::Sla(_, span) => *span,
         Clause::Rollout { percent } => percent.span,
         Clause::Tag(text) => text.span,
         Clause::Handoff(fields) => match (fields.first(), fields.last()) {
@@ -154,10 +155,11 @@ pub(super) fn clause_bounds(clause: &Clause) -> (usize, usize) {
     (span.start as usize, span.end as usize)
 }
 
-/// Actions and handoffs go on their own lines; `priority`, `shadow` and
-/// `rollout` qualify the destination and stay on its line.
+/// Actions and handoffs go on their own lines; `priority`, `shadow`,
+/// `rollout` and `sla` qualify the destination and stay on its line (a
+/// matrix row with its SLA reads as one line of the routing table).
 pub(super) fn clause_has_own_line(clause: &Clause) -> bool {
-    !matches!(clause, Clause::Priority(_) | Clause::Shadow(_) | Clause::Rollout { .. })
+    !matches!(clause, Clause::Priority(_) | Clause::Shadow(_) | Clause::Rollout { .. } | Clause::Sla(..))
 }
 
 pub(super) fn clause(src: &str, clause: &Clause) -> String {
@@ -166,6 +168,7 @@ pub(super) fn clause(src: &str, clause: &Clause) -> String {
         Clause::Shadow(_) => String::from("shadow"),
         Clause::Rollout { percent } => format!("rollout {}%", percent.text),
         Clause::Handoff(fields) => format!("handoff {}", paths(fields)),
+        Clause::Sla(settings, _) => sla_settings(settings),
         Clause::Notify { channel, target, .. } => {
             let channel = match channel {
                 NotifyChannel::Slack => "slack",
@@ -229,6 +232,18 @@ pub(super) fn field_value(src: &str, field: &FieldValue) -> String {
 pub(super) fn sla_target(target: &SlaTarget) -> String {
     let business = if target.business { " business" } else { "" };
     format!("{} {}{business}", target.priority.name, target.duration.text)
+}
+
+/// An `sla` clause of a destination or an outcome: `sla first_response 15m, resolution 8h business`.
+pub(super) fn sla_settings(settings: &[SlaSetting]) -> String {
+    let parts: Vec<String> = settings
+        .iter()
+        .map(|s| {
+            let business = if s.business { " business" } else { "" };
+            format!("{} {}{business}", s.sla.name, s.duration.text)
+        })
+        .collect();
+    format!("sla {}", parts.join(", "))
 }
 
 /// A target on its own line: `P3: 8h business`.

@@ -21,6 +21,7 @@ pub enum CompletionKind {
     KeywordSet,
     Regex,
     Schedule,
+    Sla,
     Priority,
     Keyword,
     Type,
@@ -48,9 +49,9 @@ fn item_keywords() -> Vec<&'static str> {
 }
 
 /// Clauses after a rule's destination.
-const CLAUSES: &[&str] = &["priority", "shadow", "rollout", "handoff", "notify", "create_issue", "tag", "set"];
+const CLAUSES: &[&str] = &["priority", "shadow", "rollout", "handoff", "sla", "notify", "create_issue", "tag", "set"];
 
-const TYPES: &[&str] = &["text", "string", "int", "number", "bool", "time", "duration"];
+const TYPES: &[&str] = &["text", "string", "int", "number", "bool", "time", "duration", "url"];
 
 /// Snippets: (label, detail, body).
 const SNIPPETS: &[(&str, &str, &str)] = &[
@@ -134,6 +135,15 @@ impl Completions<'_> {
                     self.push(&s.name, CompletionKind::Schedule, Some(describe::schedule(s)));
                 }
             }
+            Context::Sla => {
+                for s in &self.policy.slas {
+                    let detail = match s.per {
+                        Some(per) => format!("sla per {}", self.policy.field(per).path),
+                        None => "sla".to_string(),
+                    };
+                    self.push(&s.name, CompletionKind::Sla, Some(detail));
+                }
+            }
             Context::Values { owner, wildcard } => {
                 self.values(owner);
                 if *wildcard {
@@ -182,6 +192,8 @@ impl Completions<'_> {
         for f in &policy.fields {
             let Some(rest) = f.path.strip_prefix(&prefix) else { continue };
             match rest.split_once('.') {
+                // A URL's parts are offered after `page.`; `page` itself is a field, not a record.
+                Some(_) if f.url_part.is_some() => {}
                 Some((record, _)) => self.push(record, CompletionKind::Record, Some("record".to_string())),
                 None => {
                     let optional = if f.optional { "?" } else { "" };

@@ -25,6 +25,8 @@ pub(super) enum Context {
     Regex,
     /// After `hours`.
     Schedule,
+    /// After `sla` in a destination or after `->`: an SLA's name.
+    Sla,
     /// A value of the field, signal or classifier `owner`; `_` too in a matrix cell.
     Values { owner: String, wildcard: bool },
     /// A priority level.
@@ -181,6 +183,7 @@ impl Item<'_> {
             "matches" => return Context::Regex,
             "hours" if is_destination => return Context::Schedule,
             "expect" => return Context::Destination,
+            "sla" if keyword != "sla" => return Context::Sla,
             "default" => return Context::Priority,
             "priority" if code.len() > 1 => return Context::Priority,
             "notify" => return Context::Words(&["slack", "email"]),

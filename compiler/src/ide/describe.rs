@@ -16,6 +16,7 @@ pub(super) fn ty(policy: &Policy, ty: &Ty) -> String {
         Ty::Bool => "bool".into(),
         Ty::Time => "time".into(),
         Ty::Duration => "duration".into(),
+        Ty::Url => "url".into(),
         Ty::Enum(e) => {
             let values: Vec<&str> = policy.enum_def(*e).values.iter().map(|v| v.name.as_str()).collect();
             values.join(" | ")

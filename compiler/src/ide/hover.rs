@@ -8,7 +8,7 @@ use super::describe;
 use super::index::{Def, DefKind};
 use super::lexer::word_at;
 use super::Snapshot;
-use crate::hir::{self, Policy};
+use crate::hir::{self, Policy, Ty};
 use crate::source::{FileId, Span};
 
 /// Phrases shown before "and N more".
@@ -67,7 +67,12 @@ fn field(policy: &Policy, path: &str) -> Vec<String> {
     let f = policy.field(id);
     let optional = if f.optional { "?" } else { "" };
     let mut out = vec![code(&format!("{path}: {}{optional}", describe::ty(policy, &f.ty)))];
-    out.push(if f.optional {
+    out.push(if let Some((whole, part)) = f.url_part {
+        let whole = &policy.field(whole).path;
+        format!("the {} of the URL in `{whole}`; absent when the URL has none", part.name())
+    } else if f.ty == Ty::Url {
+        format!("ticket field: a URL or a path; read its parts as `{path}.host`, `{path}.path`, `{path}.query`")
+    } else if f.optional {
         "ticket field, optional: a ticket may leave it out".to_string()
     } else {
         "ticket field".to_string()
@@ -226,6 +231,22 @@ fn sla(policy: &Policy, name: &str) -> Vec<String> {
     if !targets.is_empty() {
         out.push(targets.join("\n"));
     }
+    let index = policy.slas.iter().position(|x| x.name == name);
+    let destinations: Vec<String> = policy
+        .destinations
+        .iter()
+        .filter_map(|d| {
+            let setting = d.slas.iter().find(|x| Some(x.sla) == index)?;
+            let business = if setting.target.business { " business" } else { "" };
+            Some(format!("- `{}`: {}{business}", d.name, describe::minutes(setting.target.minutes)))
+        })
+        .collect();
+    if !destinations.is_empty() {
+        out.push(format!(
+            "set by destinations (unless the deciding rule or row sets one):\n{}",
+            destinations.join("\n")
+        ));
+    }
     out
 }
 
@@ -284,7 +305,7 @@ fn keyword_doc(word: &str) -> Option<&'static str> {
         "classifier" => "the intent classifier: its model file, labels and thresholds",
         "priorities" => "the priority levels, most urgent first",
         "priority" => "the priority block, a priority clause, or the ticket's computed priority",
-        "sla" => "response-time targets per priority",
+        "sla" => "response-time targets per priority; on a destination or after `->`, a target that overrides them",
         "business" => "count only the destination's open hours",
         "escalate" => "checked before every rule: hands the ticket to a human, first match wins",
         "rule" => "a routing rule: `rule NAME when CONDITION -> DESTINATION`; first match wins",

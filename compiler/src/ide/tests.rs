@@ -429,3 +429,56 @@ fn the_editor_tools_know_every_keyword_of_the_grammar() {
     }
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+/// A policy with SLA settings and a `url` field, for the editor queries on them.
+const SLA_AND_URL: &str = r#"policy "acme" version 1
+
+ticket {
+  page: url
+  tier: free | pro
+}
+
+team billing {
+  sla first_response 4h business
+}
+team support
+
+sla first_response {
+  P1: 1h
+}
+sla resolution {}
+
+rule r when page.host == "app.example.com" -> billing sla first_response 30m
+otherwise -> support
+"#;
+
+#[test]
+fn sla_settings_and_url_parts_are_completed_hovered_and_coloured() {
+    let mut shown: Vec<String> = [
+        "rule s when tier == pro -> support sla $0",
+        "rule s when tier == pro -> support\n  $0",
+        "rule s when page.$0",
+        "rule s when $0",
+    ]
+    .iter()
+    .map(|c| complete(&format!("{SLA_AND_URL}{c}\n")))
+    .collect();
+    for marker in ["billing sla first_resp", "rule r when page.ho"] {
+        let (snap, file, offset) = fixture(&SLA_AND_URL.replacen(marker, &format!("{marker}{CURSOR}"), 1));
+        let answer = match snap.hover(file, offset) {
+            Some(h) => format!("----- HOVER {}\n{}", show_span(&snap, h.span), h.markdown),
+            None => "----- NO HOVER".to_string(),
+        };
+        shown.push(format!("{}\n{answer}", show_cursor(&snap, file, offset)));
+    }
+    let (snap, file, _) = fixture(SLA_AND_URL);
+    let text = snap.text(file).to_string();
+    let settings: Vec<String> = snap
+        .semantic_tokens(file, &text)
+        .iter()
+        .filter(|t| text[..t.start].matches('\n').count() >= 7)
+        .map(|t| format!("{:?} `{}`", t.kind, &text[t.start..t.end]))
+        .collect();
+    shown.push(format!("----- SEMANTIC TOKENS from line 8\n{}", settings.join("\n")));
+    insta::assert_snapshot!(shown.join("\n\n=====\n\n"));
+}

@@ -190,7 +190,7 @@ impl Checker<'_> {
                 let Some(v) = self.rhs_const(&Ty::Bool, rhs, lpath) else { return ExprKind::Const(false) };
                 ExprKind::OneOf { value: lop, values: vec![v as u32], negated: op == CompareOp::Ne }
             }
-            Ty::Text | Ty::String => {
+            Ty::Text | Ty::String | Ty::Url => {
                 if !eq_only {
                     self.order_on_unordered(lpath, &lty, op, span);
                     return ExprKind::Const(false);
@@ -430,7 +430,7 @@ impl Checker<'_> {
                     list.iter().filter_map(|l| self.literal_const(&ty, l, lpath)).map(|v| v as u32).collect();
                 return ExprKind::OneOf { value: op, values, negated };
             }
-            Ty::Text | Ty::String => {
+            Ty::Text | Ty::String | Ty::Url => {
                 let Operand::Field(field) = op else { return ExprKind::Const(false) };
                 let mut parts = Vec::new();
                 for l in list {
@@ -497,7 +497,7 @@ impl Checker<'_> {
         }
         let (op, ty) = self.operand_path(path, false)?;
         match (op, ty) {
-            (Operand::Field(f), Ty::Text | Ty::String) => Some(TextScope::Field(f)),
+            (Operand::Field(f), Ty::Text | Ty::String | Ty::Url) => Some(TextScope::Field(f)),
             (_, ty) => {
                 let shown = describe(&self.policy, &ty);
                 self.error(
@@ -593,6 +593,9 @@ impl Checker<'_> {
     }
 
     fn string_test(&mut self, lhs: &ast::Operand, op: StringOp, value: &ast::StrLit) -> ExprKind {
+        if let Some(path_prefix) = self.url_path_prefix(lhs, op, value) {
+            return path_prefix;
+        }
         // `tags contains "x"` tests list membership.
         if op == StringOp::Contains {
             if let ast::Operand::Path(path) = lhs {

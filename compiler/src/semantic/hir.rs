@@ -59,6 +59,31 @@ pub struct Field {
     pub ty: Ty,
     pub optional: bool,
     pub span: Span,
+    /// A part of a `url` field (`page.host`), read from that field's value
+    /// rather than from the ticket's JSON.
+    pub url_part: Option<(FieldId, UrlPart)>,
+}
+
+/// The parts of a `url` field a condition can read as `FIELD.PART`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UrlPart {
+    /// The host name, lower-cased, without user, password or port.
+    Host,
+    /// The path, `/` when a full URL has none.
+    Path,
+    /// What follows `?`, up to `#`.
+    Query,
+}
+
+impl UrlPart {
+    pub const ALL: [UrlPart; 3] = [UrlPart::Host, UrlPart::Path, UrlPart::Query];
+    pub fn name(self) -> &'static str {
+        match self {
+            UrlPart::Host => "host",
+            UrlPart::Path => "path",
+            UrlPart::Query => "query",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +95,9 @@ pub enum Ty {
     Bool,
     Time,
     Duration,
+    /// A URL or a bare path (`https://app.example.com/settings?tab=1`,
+    /// `/settings`): a string whose parts conditions can read.
+    Url,
     Enum(EnumId),
     List(Box<Ty>),
 }
@@ -116,6 +144,8 @@ pub struct Destination {
     pub capacity: Option<u64>,
     pub skills: Vec<String>,
     pub fallbacks: Vec<Fallback>,
+    /// `sla NAME DURATION` lines: this destination's own targets.
+    pub slas: Vec<SlaSetting>,
 }
 
 impl Destination {
@@ -178,6 +208,27 @@ pub struct Sla {
     pub overrides: Vec<(u32, PriorityId, SlaTarget)>,
 }
 
+/// One target for one SLA set on a destination or an outcome; it applies
+/// whatever the priority. Precedence, most specific first: the deciding
+/// branch's setting, the final destination's, the `sla` block's line for the
+/// ticket's `per` value, the block's line for the priority
+/// ([`Policy::sla_target`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SlaSetting {
+    /// Index into `Policy::slas`.
+    pub sla: usize,
+    pub target: SlaTarget,
+}
+
+impl Sla {
+    /// The block's own target for `priority`, for tickets whose `per` value is `tier`.
+    pub fn target_for(&self, priority: u32, tier: Option<u32>) -> Option<SlaTarget> {
+        let overridden =
+            tier.and_then(|t| self.overrides.iter().find(|(v, p, _)| *v == t && p.0 == priority).map(|(_, _, x)| *x));
+        overridden.or_else(|| self.targets.get(priority as usize).copied().flatten())
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SlaTarget {
     pub minutes: f64,
@@ -228,6 +279,8 @@ pub struct Outcome {
     /// Percentage of tickets (0 < p ≤ 100) the branch applies to.
     pub rollout: Option<f64>,
     pub handoff: Vec<FieldId>,
+    /// `sla NAME DURATION` clauses: targets for tickets this branch decides.
+    pub slas: Vec<SlaSetting>,
     pub actions: Vec<Action>,
     pub span: Span,
 }
@@ -313,6 +366,10 @@ pub enum StringTest {
     Equals,
     Op(StringOp),
     ListContains,
+    /// A path (of a `url` field) is the value or lies under it, segment by
+    /// segment: `/settings/billing` holds for `/settings/billing/invoices`,
+    /// not for `/settings/billing-old`.
+    PathPrefix,
 }
 
 #[derive(Clone, Debug)]
@@ -363,6 +420,25 @@ impl Policy {
             Operand::Signal(_) => Some(Ty::Number),
             Operand::Const(_) => None,
         }
+    }
+    /// The target SLA `sla` sets for a ticket decided by a branch with
+    /// `outcome` (if any), ending up at `dest` (if any), with final priority
+    /// `priority` and `per` value `tier`: the most specific one wins (see
+    /// [`SlaSetting`]). `None` when nothing sets one.
+    pub fn sla_target(
+        &self,
+        sla: usize,
+        outcome: Option<&Outcome>,
+        dest: Option<DestId>,
+        priority: u32,
+        tier: Option<u32>,
+    ) -> Option<SlaTarget> {
+        let set_by = |settings: &[SlaSetting]| settings.iter().find(|s| s.sla == sla).map(|s| s.target);
+        let block = self.slas.get(sla)?;
+        outcome
+            .and_then(|o| set_by(&o.slas))
+            .or_else(|| dest.and_then(|d| set_by(&self.destination(d).slas)))
+            .or_else(|| block.target_for(priority, tier))
     }
     /// Whether `code` is allowed (`@allow`) on an item covering `span`.
     pub fn is_allowed(&self, code: crate::diagnostic::Code, span: Span) -> bool {

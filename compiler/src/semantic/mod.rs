@@ -12,6 +12,7 @@ pub use expr::parse_duration;
 mod items;
 mod schema;
 pub mod suggest;
+mod url;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceDb, Span};
@@ -367,6 +368,7 @@ impl<'a> Checker<'a> {
                         capacity: None,
                         skills: Vec::new(),
                         fallbacks: Vec::new(),
+                        slas: Vec::new(),
                     });
                 }
                 ast::ItemKind::Keywords(k) => {

@@ -6,7 +6,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast;
 
-const TYPE_NAMES: &[&str] = &["text", "string", "int", "number", "bool", "time", "duration"];
+const TYPE_NAMES: &[&str] = &["text", "string", "int", "number", "bool", "time", "duration", "url"];
 
 impl Checker<'_> {
     pub(super) fn ticket_schema(&mut self, parsed: &Parsed, items: &[(&ast::Policy, &ast::Item)]) {
@@ -69,7 +69,27 @@ impl Checker<'_> {
                 ast::TypeKind::Enum(values) => Some(self.enum_type(&path, values)),
             };
             let Some(ty) = ty else { continue };
-            self.policy.fields.push(Field { path, ty, optional: f.ty.optional, span: f.name.span });
+            let is_url = ty == Ty::Url;
+            let id = FieldId(self.policy.fields.len() as u32);
+            self.policy.fields.push(Field {
+                path: path.clone(),
+                ty,
+                optional: f.ty.optional,
+                span: f.name.span,
+                url_part: None,
+            });
+            if is_url {
+                // `page.host`, `page.path`, `page.query`: read from `page`, absent when it has no such part.
+                for part in UrlPart::ALL {
+                    self.policy.fields.push(Field {
+                        path: format!("{path}.{}", part.name()),
+                        ty: Ty::String,
+                        optional: true,
+                        span: f.name.span,
+                        url_part: Some((id, part)),
+                    });
+                }
+            }
         }
     }
 
@@ -82,6 +102,7 @@ impl Checker<'_> {
             "bool" => Ty::Bool,
             "time" => Ty::Time,
             "duration" => Ty::Duration,
+            "url" => Ty::Url,
             other => {
                 let (help, suggestion) = suggest::help_for("type", other, TYPE_NAMES);
                 let help = if suggestion.is_some() { help } else { format!("{help}; an enum is written `a | b | c`") };
@@ -123,6 +144,7 @@ pub fn describe(policy: &Policy, ty: &Ty) -> String {
         Ty::Bool => "a bool".into(),
         Ty::Time => "a time".into(),
         Ty::Duration => "a duration".into(),
+        Ty::Url => "a URL".into(),
         Ty::Enum(e) => {
             let def = policy.enum_def(*e);
             let values: Vec<&str> = def.values.iter().map(|v| v.name.as_str()).collect();

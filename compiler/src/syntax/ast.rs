@@ -199,7 +199,13 @@ pub enum DestinationEntry {
     Hours(Ident),
     Capacity(u64, Span),
     Skills(Vec<StrLit>),
-    Fallback { reason: FallbackReason, target: Ident, span: Span },
+    Fallback {
+        reason: FallbackReason,
+        target: Ident,
+        span: Span,
+    },
+    /// `sla first_response 2h business`: the destination's own targets.
+    Sla(Vec<SlaSetting>, Span),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -270,6 +276,16 @@ pub enum SlaEntry {
     Override { tier: Ident, targets: Vec<SlaTarget>, span: Span },
 }
 
+/// `first_response 15m business` in an `sla` clause of a destination or an
+/// outcome: one target for the named SLA, whatever the priority.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlaSetting {
+    pub sla: Ident,
+    pub duration: DurationLit,
+    pub business: bool,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct DurationLit {
     pub text: String,
@@ -296,12 +312,30 @@ pub struct Outcome {
 pub enum Clause {
     Priority(Ident),
     Shadow(Span),
-    Rollout { percent: Number },
+    Rollout {
+        percent: Number,
+    },
     Handoff(Vec<Path>),
-    Notify { channel: NotifyChannel, target: StrLit, span: Span },
-    CreateIssue { tracker: Tracker, project: StrLit, severity: Option<Ident>, area: Option<StrLit>, span: Span },
+    /// `sla first_response 15m, resolution 8h business`.
+    Sla(Vec<SlaSetting>, Span),
+    Notify {
+        channel: NotifyChannel,
+        target: StrLit,
+        span: Span,
+    },
+    CreateIssue {
+        tracker: Tracker,
+        project: StrLit,
+        severity: Option<Ident>,
+        area: Option<StrLit>,
+        span: Span,
+    },
     Tag(StrLit),
-    Set { field: Path, value: Literal, span: Span },
+    Set {
+        field: Path,
+        value: Literal,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -333,6 +333,7 @@ fn dest_entry(ctx: &Ctx, pair: Pair<'_, Rule>) -> Option<DestinationEntry> {
             let reason = if it.next()?.as_str() == "closed" { FallbackReason::Closed } else { FallbackReason::Full };
             DestinationEntry::Fallback { reason, target: ctx.ident(it.next()?), span }
         }
+        Rule::sla_clause => DestinationEntry::Sla(it.filter_map(|s| sla_setting(ctx, s)).collect(), span),
         _ => return None,
     })
 }
@@ -370,6 +371,16 @@ fn sla_target(ctx: &Ctx, pair: Pair<'_, Rule>) -> Option<SlaTarget> {
     Some(SlaTarget { priority, duration, business, span })
 }
 
+fn sla_setting(ctx: &Ctx, pair: Pair<'_, Rule>) -> Option<SlaSetting> {
+    let span = ctx.span(&pair);
+    let mut it = content(pair);
+    let sla = ctx.ident(it.next()?);
+    let d = it.next()?;
+    let duration = DurationLit { text: d.as_str().to_string(), span: ctx.span(&d) };
+    let business = it.next().is_some();
+    Some(SlaSetting { sla, duration, business, span })
+}
+
 fn outcome(ctx: &Ctx, parts: Vec<Pair<'_, Rule>>) -> Option<Outcome> {
     let mut it = parts.into_iter();
     let dest = it.next()?;
@@ -398,6 +409,7 @@ fn clause(ctx: &Ctx, pair: Pair<'_, Rule>) -> Option<Clause> {
             Clause::Rollout { percent: Number { text: p.as_str().trim_end_matches('%').to_string(), span: pspan } }
         }
         Rule::handoff => Clause::Handoff(it.map(|p| ctx.path(p)).collect()),
+        Rule::sla_clause => Clause::Sla(it.filter_map(|s| sla_setting(ctx, s)).collect(), span),
         Rule::notify => {
             let channel = if it.next()?.as_str() == "slack" { NotifyChannel::Slack } else { NotifyChannel::Email };
             Clause::Notify { channel, target: ctx.string(it.next()?), span }

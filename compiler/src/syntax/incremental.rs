@@ -168,6 +168,7 @@ fields! {
     PriorityRule => [level, when, allows, span];
     SlaDecl => [name, per, entries];
     SlaTarget => [priority, duration, span];
+    SlaSetting => [sla, duration, span];
     DurationLit => [span];
     RuleDecl => [name, when, outcome];
     Outcome => [destination, clauses, span];
@@ -235,6 +236,10 @@ impl Relocate for DestinationEntry {
                 target.relocate(f);
                 span.relocate(f);
             }
+            DestinationEntry::Sla(x, span) => {
+                x.relocate(f);
+                span.relocate(f);
+            }
         }
     }
 }
@@ -272,6 +277,10 @@ impl Relocate for Clause {
             Clause::Shadow(x) => x.relocate(f),
             Clause::Rollout { percent } => percent.relocate(f),
             Clause::Handoff(x) => x.relocate(f),
+            Clause::Sla(x, span) => {
+                x.relocate(f);
+                span.relocate(f);
+            }
             Clause::Notify { target, span, .. } => {
                 target.relocate(f);
                 span.relocate(f);

@@ -172,6 +172,11 @@ pub enum Expr {
     ListContains {
         value: u8,
     },
+    /// A test on the `url` field `link` or one of its parts.
+    Url {
+        test: u8,
+        value: u8,
+    },
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -265,6 +270,16 @@ impl Expr {
             Expr::ListContains { value } => {
                 let _ = write!(out, "tags contains \"{}\"", STRINGS[usize::from(*value % 4)]);
             }
+            Expr::Url { test, value } => {
+                let value = STRINGS[usize::from(*value % 4)];
+                let _ = match test % 5 {
+                    0 => write!(out, "link starts_with \"{value}\""),
+                    1 => write!(out, "link.path starts_with \"{value}\""),
+                    2 => write!(out, "link.host == \"app.example.com\""),
+                    3 => write!(out, "link.query contains \"tab=1\""),
+                    _ => write!(out, "link == \"{value}\""),
+                };
+            }
             Expr::Not(inner) => {
                 out.push_str("not ");
                 inner.render_operand(n_priorities, out);
@@ -322,6 +337,7 @@ pub fn expr(allow_priority: bool) -> impl Strategy<Value = Expr> {
         2 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(field, test, value)| Expr::StrTest { field, test, value }),
         1 => (prop::collection::vec(any::<u8>(), 1..3), any::<bool>()).prop_map(|(values, negated)| Expr::StrIn { values, negated }),
         1 => any::<u8>().prop_map(|value| Expr::ListContains { value }),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(test, value)| Expr::Url { test, value }),
     ];
     leaf.prop_recursive(3, 16, 3, |inner| {
         prop_oneof![
@@ -340,6 +356,8 @@ pub struct Outcome {
     priority: Option<usize>,
     rollout: Option<(u8, bool)>,
     shadow: bool,
+    /// `sla first_response Nm` (with `business` when set).
+    sla: Option<(u16, bool)>,
 }
 
 impl Outcome {
@@ -354,6 +372,10 @@ impl Outcome {
         if self.shadow {
             out.push_str(" shadow");
         }
+        if let Some((minutes, business)) = self.sla {
+            let _ =
+                write!(out, " sla first_response {}m{}", 1 + minutes % 600, if business { " business" } else { "" });
+        }
     }
 }
 
@@ -363,8 +385,9 @@ pub fn outcome() -> impl Strategy<Value = Outcome> {
         prop::option::weighted(0.3, any::<usize>()),
         prop::option::weighted(0.3, (any::<u8>(), any::<bool>())),
         prop::bool::weighted(0.25),
+        prop::option::weighted(0.2, (any::<u16>(), any::<bool>())),
     )
-        .prop_map(|(dest, priority, rollout, shadow)| Outcome { dest, priority, rollout, shadow })
+        .prop_map(|(dest, priority, rollout, shadow, sla)| Outcome { dest, priority, rollout, shadow, sla })
 }
 
 #[derive(Clone, Debug)]
@@ -415,6 +438,7 @@ ticket {
   body: text
   channel: email | chat | web | phone
   page: string?
+  link: url?
   tags: [string]?
   created_at: time
   waiting: duration?
@@ -428,11 +452,20 @@ ticket {
   }
 }
 
-team billing
-team tier2
+schedule office {
+  timezone "Europe/Berlin"
+  mon-fri 09:00-17:00
+}
+
+team billing { hours office  sla first_response 4h business }
+team tier2 { hours office }
 queue triage
 role csm
 ai assistant
+
+sla first_response {
+  P1: 1h
+}
 
 keywords legal = ["lawyer", "legal action"]
 keywords churn = ["cancel my subscription", "switching to"]
@@ -556,6 +589,7 @@ pub fn is_analysis_finding(code: Code) -> bool {
             | Code::SlaMissing
             | Code::SlaNoHours
             | Code::SlaOrder
+            | Code::SlaUnmeetable
             | Code::Unused
     )
 }

@@ -295,6 +295,7 @@ fn string_test(value: &FieldValue, test: StringTest, expected: &str) -> bool {
         (FieldValue::Text(t), StringTest::Op(StringOp::EndsWith)) => t.ends_with(expected),
         (FieldValue::Text(t), StringTest::Op(StringOp::Contains)) => t.contains(expected),
         (FieldValue::List(items), StringTest::ListContains) => items.iter().any(|i| i == expected),
+        (FieldValue::Text(path), StringTest::PathPrefix) => crate::url::path_under(path, expected),
         _ => false,
     }
 }

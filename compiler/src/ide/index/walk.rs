@@ -63,6 +63,13 @@ fn fields(index: &mut NameIndex, prefix: &str, decls: &[ast::FieldDecl]) {
                         .declare(Def { owner: Some(path.clone()), ..def(DefKind::EnumValue, &v.name, v.span, v.span) });
                 }
             }
+            ast::TypeKind::Named(ty) if ty.name == "url" => {
+                index.declare(def(DefKind::Field, &path, f.name.span, f.span));
+                // `page.host`, `page.path`, `page.query` are read from `page`: they lead to its declaration.
+                for part in crate::hir::UrlPart::ALL {
+                    index.declare(def(DefKind::Field, &format!("{path}.{}", part.name()), f.name.span, f.span));
+                }
+            }
             _ => index.declare(def(DefKind::Field, &path, f.name.span, f.span)),
         }
     }
@@ -81,6 +88,7 @@ pub(super) fn references(index: &mut NameIndex, file: &ast::Policy) {
                         DestinationEntry::Fallback { target, .. } => {
                             index.refer(DefKind::Destination, None, &target.name, target.span);
                         }
+                        DestinationEntry::Sla(settings, _) => sla_settings(index, settings),
                         DestinationEntry::Capacity(..) | DestinationEntry::Skills(_) => {}
                     }
                 }
@@ -220,12 +228,20 @@ fn outcome(index: &mut NameIndex, o: &ast::Outcome) {
                 index.refer(DefKind::Priority, None, &p.name, p.span);
             }
             Clause::Handoff(paths) => paths.iter().for_each(|p| path(index, p)),
+            Clause::Sla(settings, _) => sla_settings(index, settings),
             Clause::Set { field, value, .. } => {
                 path(index, field);
                 literal_value(index, &field.dotted(), value);
             }
             _ => {}
         }
+    }
+}
+
+/// `sla NAME DURATION, …` on a destination or an outcome: each name refers to an `sla` block.
+fn sla_settings(index: &mut NameIndex, settings: &[ast::SlaSetting]) {
+    for s in settings {
+        index.refer(DefKind::Sla, None, &s.sla.name, s.sla.span);
     }
 }
 

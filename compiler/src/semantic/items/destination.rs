@@ -36,6 +36,8 @@ impl Checker<'_> {
                         }
                         dest.capacity = Some(*n);
                     }
+                    // Resolved with the SLAs, which are declared after destinations.
+                    ast::DestinationEntry::Sla(..) => {}
                     ast::DestinationEntry::Skills(skills) => dest.skills.extend(skills.iter().map(|s| s.value.clone())),
                     ast::DestinationEntry::Fallback { reason, target, span } => {
                         if let Some(existing) = dest.fallbacks.iter().find(|f| f.reason == *reason) {

@@ -13,6 +13,17 @@ impl Checker<'_> {
             self.unknown_path(path);
             return None;
         };
+        if let Some((whole, part)) = self.policy.field(field).url_part {
+            let whole = self.policy.field(whole).path.clone();
+            self.error(
+                Diagnostic::error(Code::TypeMismatch, format!("`{}` is read from `{whole}`", path.dotted()))
+                    .primary(path.span, format!("the {} of the URL in `{whole}`", part.name()))
+                    .help(format!(
+                        "give `{whole}` a URL instead, e.g. `{whole}: \"https://app.example.com/settings?tab=1\"`"
+                    )),
+            );
+            return None;
+        }
         let ty = self.policy.field(field).ty.clone();
         self.literal_json(&ty, value, path)
     }
@@ -25,7 +36,7 @@ impl Checker<'_> {
     ) -> Option<serde_json::Value> {
         use serde_json::Value;
         match (ty, &value.kind) {
-            (hir::Ty::Text | hir::Ty::String, LiteralKind::Str(s)) => Some(Value::String(s.clone())),
+            (hir::Ty::Text | hir::Ty::String | hir::Ty::Url, LiteralKind::Str(s)) => Some(Value::String(s.clone())),
             (hir::Ty::Duration, LiteralKind::Duration(d)) => {
                 self.literal_const(ty, value, path)?;
                 Some(Value::String(d.clone()))

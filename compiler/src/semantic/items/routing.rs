@@ -153,6 +153,7 @@ impl Checker<'_> {
             shadow: false,
             rollout: None,
             handoff: Vec::new(),
+            slas: Vec::new(),
             actions: Vec::new(),
             span: o.span,
         };
@@ -187,6 +188,7 @@ impl Checker<'_> {
                             .iter()
                             .enumerate()
                             .filter(|(_, f)| f.path == dotted || f.path.starts_with(&format!("{dotted}.")))
+                            .filter(|(_, f)| f.url_part.is_none())
                             .map(|(i, _)| hir::FieldId(i as u32))
                             .collect();
                         if matching.is_empty() {
@@ -194,6 +196,10 @@ impl Checker<'_> {
                         }
                         out.handoff.extend(matching);
                     }
+                }
+                ast::Clause::Sla(settings, _) => {
+                    let resolved = self.sla_settings(settings, &out.slas);
+                    out.slas.extend(resolved);
                 }
                 ast::Clause::Notify { channel, target, .. } => {
                     if *channel == ast::NotifyChannel::Email && !target.value.contains('@') {

@@ -1,5 +1,6 @@
-//! SLAs: first-response targets per priority, and overrides per value of
-//! the `per` field.
+//! SLAs: first-response targets per priority, overrides per value of the
+//! `per` field, and the `sla NAME DURATION` settings of destinations and
+//! outcomes (resolved here for destinations, by `routing` for outcomes).
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::semantic::expr::parse_duration;
@@ -94,6 +95,72 @@ impl Checker<'_> {
             }
             self.policy.slas.push(sla);
         }
+        self.destination_slas(items);
+    }
+
+    /// The `sla` lines of destinations, resolved once every SLA is declared.
+    fn destination_slas(&mut self, items: &[(&ast::Policy, &ast::Item)]) {
+        for (_, item) in items {
+            let ast::ItemKind::Destination(d) = &item.kind else { continue };
+            let Some(&id) = self.dest_ids.get(&d.name.name) else { continue };
+            if self.policy.destinations[id.index()].span != d.name.span {
+                continue;
+            }
+            for entry in d.body.iter().flatten() {
+                let ast::DestinationEntry::Sla(settings, _) = entry else { continue };
+                let earlier = self.policy.destinations[id.index()].slas.clone();
+                let resolved = self.sla_settings(settings, &earlier);
+                self.policy.destinations[id.index()].slas.extend(resolved);
+            }
+        }
+    }
+
+    /// Resolve `sla NAME DURATION [business], …` settings against the
+    /// declared SLAs; `earlier` are the settings already made on the same
+    /// destination or outcome, which a second one for the same SLA would
+    /// contradict.
+    pub(in crate::semantic) fn sla_settings(
+        &mut self,
+        settings: &[ast::SlaSetting],
+        earlier: &[hir::SlaSetting],
+    ) -> Vec<hir::SlaSetting> {
+        let mut out: Vec<hir::SlaSetting> = Vec::new();
+        for s in settings {
+            let Some(index) = self.policy.slas.iter().position(|x| x.name == s.sla.name) else {
+                let names: Vec<&str> = self.policy.slas.iter().map(|x| x.name.as_str()).collect();
+                let d = Diagnostic::error(Code::UnknownName, format!("unknown sla `{}`", s.sla.name))
+                    .primary(s.sla.span, "no `sla` block with this name");
+                let d = if names.is_empty() {
+                    d.help(format!(
+                        "declare it first, with targets per priority or none: `sla {} {{ P1: 1h }}`",
+                        s.sla.name
+                    ))
+                } else {
+                    d.did_you_mean("sla", &s.sla.name, &names)
+                };
+                self.error(d);
+                continue;
+            };
+            if let Some(first) = earlier.iter().chain(&out).find(|x| x.sla == index) {
+                let first = first.target.span;
+                self.error(
+                    Diagnostic::error(Code::Duplicate, format!("sla `{}` is set twice", s.sla.name))
+                        .primary(s.span, "set again here")
+                        .secondary(first, "first set here")
+                        .help(format!("keep one `{}` target", s.sla.name)),
+                );
+                continue;
+            }
+            let Some(secs) = parse_duration(&s.duration.text) else {
+                self.bad_duration(s.duration.span, &s.duration.text);
+                continue;
+            };
+            out.push(hir::SlaSetting {
+                sla: index,
+                target: hir::SlaTarget { minutes: secs / 60.0, business: s.business, span: s.span },
+            });
+        }
+        out
     }
 
     fn sla_target(&mut self, t: &ast::SlaTarget) -> Option<(hir::PriorityId, hir::SlaTarget)> {

@@ -150,7 +150,7 @@ fn get_path(obj: &serde_json::Map<String, serde_json::Value>, path: &str) -> boo
 fn default_json(policy: &hir::Policy, ty: &hir::Ty) -> serde_json::Value {
     use serde_json::Value;
     match ty {
-        hir::Ty::Text | hir::Ty::String => Value::String(String::new()),
+        hir::Ty::Text | hir::Ty::String | hir::Ty::Url => Value::String(String::new()),
         hir::Ty::Int | hir::Ty::Number => Value::from(0),
         hir::Ty::Bool => Value::Bool(false),
         hir::Ty::Time => Value::String("1970-01-01T00:00:00Z".into()),
