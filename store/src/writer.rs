@@ -79,10 +79,13 @@ impl PreparedDecision {
     }
 }
 
+/// Where a request's answers go.
+pub(crate) type Reply = oneshot::Sender<Result<Vec<Recorded>, StoreError>>;
+
 /// Decisions to record in one transaction, and where to send the answer.
 pub(crate) struct RecordRequest {
     pub(crate) decisions: Vec<PreparedDecision>,
-    pub(crate) reply: oneshot::Sender<Result<Vec<Recorded>, StoreError>>,
+    pub(crate) reply: Reply,
 }
 
 /// What the transaction did with one decision of a group.
@@ -213,11 +216,7 @@ impl Writer {
         }
     }
 
-    fn answer(
-        &self,
-        reply: oneshot::Sender<Result<Vec<Recorded>, StoreError>>,
-        result: Result<Vec<Recorded>, StoreError>,
-    ) {
+    fn answer(&self, reply: Reply, result: Result<Vec<Recorded>, StoreError>) {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         // The caller may have given up (its client disconnected); the
         // decision is committed all the same.
@@ -315,10 +314,7 @@ async fn write_group(
 
 /// The answers of a committed group, each request's in its order: a fresh
 /// decision becomes its answer as it is (moved, not copied).
-fn settle(
-    group: Vec<RecordRequest>,
-    written: Vec<Written>,
-) -> Vec<(oneshot::Sender<Result<Vec<Recorded>, StoreError>>, Vec<Recorded>)> {
+fn settle(group: Vec<RecordRequest>, written: Vec<Written>) -> Vec<(Reply, Vec<Recorded>)> {
     let mut recorded: Vec<Recorded> = Vec::with_capacity(written.len());
     let mut replies = Vec::with_capacity(group.len());
     let mut written = written.into_iter();
