@@ -10,8 +10,11 @@
 //! ```text
 //! cargo run --release -p routec-server --example load -- \
 //!     [--seconds 5] [--connections 32] [--batch 1000] [--batch-connections 2] \
-//!     [--db postgres://user@127.0.0.1/db]
+//!     [--db postgres://user@127.0.0.1/db] [--durability full|normal] [--only single|batch]
 //! ```
+//!
+//! `--durability` overrides the store's default (SQLite `normal`, PostgreSQL
+//! `full`; see docs/serve.md); `--only` runs one of the two phases.
 //!
 //! Bounded: at most 60 s per phase, 256 connections; only 127.0.0.1.
 
@@ -34,10 +37,22 @@ struct Args {
     batch: usize,
     batch_connections: usize,
     db: Option<String>,
+    durability: Option<routec_store::Durability>,
+    single: bool,
+    batches: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { seconds: 5, connections: 32, batch: 1000, batch_connections: 2, db: None };
+    let mut args = Args {
+        seconds: 5,
+        connections: 32,
+        batch: 1000,
+        batch_connections: 2,
+        db: None,
+        durability: None,
+        single: true,
+        batches: true,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("`{flag}` needs a value"));
@@ -48,6 +63,18 @@ fn parse_args() -> Result<Args, String> {
             "--batch" => args.batch = (number(value()?)? as usize).clamp(1, MAX_BATCH),
             "--batch-connections" => args.batch_connections = (number(value()?)? as usize).clamp(1, MAX_CONNECTIONS),
             "--db" => args.db = Some(value()?),
+            "--durability" => {
+                args.durability = Some(match value()?.as_str() {
+                    "full" => routec_store::Durability::Full,
+                    "normal" => routec_store::Durability::Normal,
+                    other => return Err(format!("`{other}` is not `full` or `normal`")),
+                })
+            }
+            "--only" => match value()?.as_str() {
+                "single" => args.batches = false,
+                "batch" => args.single = false,
+                other => return Err(format!("`{other}` is not `single` or `batch`")),
+            },
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -75,11 +102,15 @@ fn main() {
     let template = Arc::new(TicketTemplate::new());
     decide_only(&policy, &template, args.seconds.min(2));
     let client_runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let single = client_runtime.block_on(drive(addr, &template, args.connections, 1, args.seconds));
-    single.print(&format!("single  ({} connections)", args.connections));
+    if args.single {
+        let single = client_runtime.block_on(drive(addr, &template, args.connections, 1, args.seconds));
+        single.print(&format!("single  ({} connections)", args.connections));
+    }
     let after_single = client_runtime.block_on(time_split(addr));
-    let batch = client_runtime.block_on(drive(addr, &template, args.batch_connections, args.batch, args.seconds));
-    batch.print(&format!("batch of {} ({} connections)", args.batch, args.batch_connections));
+    if args.batches {
+        let batch = client_runtime.block_on(drive(addr, &template, args.batch_connections, args.batch, args.seconds));
+        batch.print(&format!("batch of {} ({} connections)", args.batch, args.batch_connections));
+    }
     let after_batch = client_runtime.block_on(time_split(addr));
     for (what, (before, after)) in
         [("single", (TimeSplit::default(), after_single)), ("batch", (after_single, after_batch))]
@@ -138,10 +169,11 @@ async fn start(policy: &Path, args: &Args, shutdown: Shutdown) -> (std::net::Soc
     file.limits.batch_max = Some(MAX_BATCH);
     file.limits.max_body_bytes = Some(64 * 1024 * 1024);
     file.limits.max_concurrency = Some(4 * MAX_CONNECTIONS);
+    file.durability = args.durability;
     let env = |name: &str| (name == "ROUTEC_TOKEN").then(|| TOKEN.to_string());
     let overrides = Overrides { db: args.db.clone(), listen: Some("127.0.0.1:0".into()), ..Overrides::default() };
     let config = Config::resolve(policy, file, &env, overrides).expect("a valid configuration");
-    let backend = routec_server::display_url(&config.db);
+    let backend = format!("{} (durability {:?})", routec_server::display_url(&config.db), config.durability);
     let service = Service::start(config, wall_clock(), shutdown.clone()).await.expect("the service starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
     let addr = listener.local_addr().expect("its address");

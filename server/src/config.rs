@@ -1,11 +1,13 @@
-//! The service's configuration (`routec.toml`): listen address, store URL,
-//! clients and their tokens, limits, retention and redaction. Layered:
+//! The service's configuration (`routec.toml`): listen address, store URL
+//! and durability, clients and their tokens, limits, retention and
+//! redaction. Layered:
 //! built-in defaults, then the file, then `ROUTEC_…` environment variables,
 //! then the command line; validated once at start with errors that name the
 //! setting.
 
 use crate::redact::{RedactionConfig, Redactor};
 use crate::retention::parse_retention;
+use routec_store::Durability;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -99,6 +101,8 @@ pub struct LimitsFile {
 pub struct ConfigFile {
     pub listen: Option<String>,
     pub db: Option<String>,
+    /// `full` or `normal`; the default depends on the store (see [`Config::durability`]).
+    pub durability: Option<Durability>,
     pub retention: Option<String>,
     pub log_format: Option<LogFormat>,
     #[serde(default)]
@@ -174,6 +178,11 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Store URL: `sqlite:/path/routec.db` or `postgres://…`.
     pub db: String,
+    /// How hard each commit pushes to disk. By default `normal` on SQLite
+    /// (WAL with `synchronous = NORMAL`: an answered decision survives the
+    /// process's crash, not a power cut) and `full` on PostgreSQL
+    /// (`synchronous_commit = on`: it also survives the database server's).
+    pub durability: Durability,
     pub retention: Option<Duration>,
     pub log_format: LogFormat,
     pub clients: Vec<Client>,
@@ -240,6 +249,13 @@ impl Config {
         if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
             return Err(invalid("db", format!("`{db}` is neither `sqlite:PATH` nor `postgres://…`")));
         }
+
+        let durability = match env("ROUTEC_DURABILITY") {
+            Some(text) => parse_durability(&text).map_err(|e| invalid("durability", e))?,
+            None => {
+                file.durability.unwrap_or(if db.starts_with("sqlite:") { Durability::Normal } else { Durability::Full })
+            }
+        };
 
         let retention = match pick(cli.retention, "ROUTEC_RETENTION", file.retention) {
             Some(text) => Some(parse_retention(&text).map_err(|e| invalid("retention", e.to_string()))?),
@@ -310,6 +326,7 @@ impl Config {
             policy: policy.to_path_buf(),
             listen,
             db,
+            durability,
             retention,
             log_format,
             clients,
@@ -401,6 +418,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     d.ok_or_else(|| format!("`{text}` is not a duration like `500ms`, `10s`, `5m`, `12h` or `90d`"))
 }
 
+fn parse_durability(text: &str) -> Result<Durability, String> {
+    match text.trim() {
+        "full" => Ok(Durability::Full),
+        "normal" => Ok(Durability::Normal),
+        other => Err(format!("`{other}` is not `full` or `normal`")),
+    }
+}
+
 fn parse_bool(text: &str) -> Result<bool, String> {
     match text.trim() {
         "1" | "true" | "yes" => Ok(true),
@@ -430,6 +455,7 @@ mod tests {
     fn defaults_put_the_log_beside_the_policy() {
         let c = resolve("", &[("ROUTEC_TOKEN", "t")]).expect("valid");
         assert_eq!(c.db, "sqlite:policies/routec.db");
+        assert_eq!(c.durability, Durability::Normal, "SQLite's default survives a crash of the process");
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.limits, Limits::default());
         assert_eq!(c.clients.len(), 1);
@@ -457,6 +483,7 @@ mod tests {
         let c = Config::resolve(Path::new("p.route"), file, &env, cli).expect("valid");
         assert_eq!(c.listen.to_string(), "127.0.0.1:0");
         assert_eq!(c.db, "postgres://db/x");
+        assert_eq!(c.durability, Durability::Full, "PostgreSQL's default survives a crash of the database");
         assert_eq!(c.retention, Some(Duration::from_secs(30 * 86_400)));
         assert_eq!(c.limits.batch_max, 7);
         assert_eq!(c.limits.request_timeout, Duration::from_secs(2));
@@ -489,6 +516,18 @@ mod tests {
             let err = resolve(text, env).expect_err(text).to_string();
             assert!(err.starts_with(want), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn durability_from_the_file_or_the_environment() {
+        let c = resolve("durability = \"full\"", &[("ROUTEC_TOKEN", "t")]).expect("valid");
+        assert_eq!(c.durability, Durability::Full);
+        let c =
+            resolve("durability = \"full\"", &[("ROUTEC_TOKEN", "t"), ("ROUTEC_DURABILITY", "normal")]).expect("valid");
+        assert_eq!(c.durability, Durability::Normal);
+        let err = resolve("", &[("ROUTEC_TOKEN", "t"), ("ROUTEC_DURABILITY", "fast")]).expect_err("refused");
+        assert!(err.to_string().starts_with("`durability`: `fast` is not"), "{err}");
+        assert!(ConfigFile::parse("durability = \"fast\"").is_err());
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub async fn route_and_record_with(
     Ok(recorded)
 }
 
+/// Tickets of a batch decided between two yields to the async runtime.
+const YIELD_EVERY: usize = 64;
+
 /// One line of a batch, as numbered in the request (from 1).
 pub struct BatchItem<'a> {
     pub line: usize,
@@ -145,7 +148,13 @@ pub async fn route_and_record_batch(
     let mut results = Vec::with_capacity(items.len());
     let mut good = Vec::with_capacity(items.len());
     let mut good_lines = Vec::with_capacity(items.len());
-    for item in items {
+    for (index, item) in items.iter().enumerate() {
+        if index % YIELD_EVERY == YIELD_EVERY - 1 {
+            // Deciding a large batch takes tens of milliseconds of CPU: let
+            // the store's writer and the other requests run in between, so
+            // that committing one batch overlaps deciding the next.
+            tokio::task::yield_now().await;
+        }
         match prepare(state, &policy, &ctx, item.json, &dedup, Some(item.line)) {
             Ok(d) => {
                 good_lines.push((item.line, d.content_hash.clone()));
@@ -213,41 +222,54 @@ pub fn answer(stored: StoredDecision, explain: bool) -> Map<String, Value> {
 
 /// SHA-256 of the ticket's canonical JSON (object keys sorted, no spaces),
 /// so the same ticket sent with its fields in another order is the same.
+/// Stored dedup keys contain it: its bytes must never change.
 pub fn content_hash(ticket: &Value) -> String {
-    let mut canonical = String::new();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut canonical = Vec::with_capacity(1024);
     write_canonical(ticket, &mut canonical);
-    let digest = Sha256::digest(canonical.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let digest = Sha256::digest(&canonical);
+    let mut hex = String::with_capacity(2 * digest.len());
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::from(key.as_str()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
+                write_compact(key, out);
+                out.push(b':');
+                write_canonical(item, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_compact(scalar, out),
     }
+}
+
+/// serde_json's compact form (what `Value`'s `to_string` gives), appended.
+fn write_compact<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Serialising a string or a JSON scalar into memory cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// Unique across processes and replicas: random bits, then a process-wide counter.
@@ -277,6 +299,16 @@ mod tests {
             serde_json::from_str(r#"{"tags":[2,1],"customer":{"vip":true,"tier":"pro"},"id":"T-1"}"#).expect("json");
         assert_eq!(content_hash(&a), content_hash(&b));
         assert_ne!(content_hash(&a), content_hash(&c));
+    }
+
+    #[test]
+    fn content_hash_is_the_stored_one() {
+        // Dedup keys in existing logs contain these bytes: SHA-256 of
+        // `{"a":[1,2.5,null],"b":{"c":true,"d":"é \"q\""},"id":"T-1"}`.
+        let ticket: Value =
+            serde_json::from_str(r#"{"id": "T-1", "b": {"d": "é \"q\"", "c": true}, "a": [1, 2.5, null]}"#)
+                .expect("json");
+        assert_eq!(content_hash(&ticket), "6181c1310015dc74d45e8c93fd5aa23f2884cba8ade1521a9814a1aad5242b0b");
     }
 
     #[test]

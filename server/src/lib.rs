@@ -130,7 +130,8 @@ impl Service {
     /// read the load, and start the background tasks (load refresh,
     /// retention), which stop at `shutdown`.
     pub async fn start(config: Config, clock: Clock, shutdown: Shutdown) -> Result<Service, ServeError> {
-        let store = Store::open(&config.db, StoreOptions::default())
+        let options = StoreOptions { durability: config.durability, ..StoreOptions::default() };
+        let store = Store::open(&config.db, options)
             .await
             .map_err(|e| ServeError::Store { url: display_url(&config.db), reason: e.to_string() })?;
         let metrics = Arc::new(metrics::Metrics::new());

@@ -143,7 +143,7 @@ pub use outbox::{OutboxItem, OutboxState};
 use id::IdGenerator;
 use sql::{bigint, decision_from_row, dialect, millis, timestamp, DECISION_COLUMNS};
 use tickets::TicketMove;
-use writer::{begin_write, Counters, RecordRequest, Writer};
+use writer::{begin_write, Counters, PreparedDecision, RecordRequest, Writer};
 
 /// The migrations, embedded: `(version, description, SQL)`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "decision log", include_str!("../migrations/0001_decision_log.sql"))];
@@ -202,10 +202,10 @@ impl Store {
         let writer = Writer {
             pool: pool.clone(),
             backend,
-            ids: Arc::clone(&ids),
             counters: Arc::clone(&counters),
             max_group_rows: options.max_group_rows.max(1),
             group_delay: options.group_delay,
+            connection: None,
         };
         tokio::spawn(writer.run(receiver));
         Ok(Store { inner: Arc::new(Inner { pool, backend, queue, counters, ids }) })
@@ -239,6 +239,12 @@ impl Store {
         if decisions.is_empty() {
             return Ok(Vec::new());
         }
+        // Serialised here, on the caller's task: the one writer task only
+        // runs SQL.
+        let decisions = decisions
+            .into_iter()
+            .map(|decision| PreparedDecision::new(&self.inner.ids, decision))
+            .collect::<Result<Vec<_>, _>>()?;
         let (reply, answer) = oneshot::channel();
         self.inner.queue.send(RecordRequest { decisions, reply }).await.map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?

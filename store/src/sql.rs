@@ -1,8 +1,10 @@
 //! The pieces of SQL text and row decoding shared by every query: numbered
-//! placeholders (`$1`, which SQLite and PostgreSQL both read), the decision
-//! columns, time and JSON conversions.
+//! placeholders (`$1`, which SQLite and PostgreSQL both read), multi-row
+//! statements of a few fixed shapes (so each is prepared once per connection
+//! and reused), the decision columns, time and JSON conversions.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
@@ -18,6 +20,66 @@ pub(crate) const MAX_PARAMETERS: usize = 30_000;
 pub(crate) const DECISION_COLUMNS: &str = "id, dedup_key, ticket_id, content_hash, policy_hash, \
      policy_name, policy_version, decided_at, destination, priority, escalation, decision, shadow, ticket";
 pub(crate) const DECISION_COLUMN_COUNT: usize = 14;
+
+/// Most rows one multi-row statement carries. A group of rows is cut into
+/// chunks of 256, 128, …, 2, 1 rows ([`fixed_chunks`]), so a statement has
+/// one of nine shapes whatever the group's size: each shape is prepared once
+/// per connection (sqlx caches prepared statements by their text) instead of
+/// a new text, parsed and planned anew, for every group size.
+pub(crate) const MAX_CHUNK_ROWS: usize = 256;
+const SHAPES: usize = MAX_CHUNK_ROWS.trailing_zeros() as usize + 1;
+
+/// `items` cut into chunks whose lengths are powers of two, largest first,
+/// none longer than [`MAX_CHUNK_ROWS`]: at most 8 chunks plus one per 256
+/// rows.
+pub(crate) fn fixed_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let size = chunk_rows(items.len());
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
+
+/// The largest shape that fits `len` rows (`len` ≥ 1).
+fn chunk_rows(len: usize) -> usize {
+    if len >= MAX_CHUNK_ROWS {
+        MAX_CHUNK_ROWS
+    } else {
+        1 << (usize::BITS - 1 - len.leading_zeros())
+    }
+}
+
+/// One statement in each chunk shape, its text built once per backend (in
+/// the backend's dialect) on first use.
+pub(crate) struct ShapedSql {
+    build: fn(Backend, usize) -> String,
+    sqlite: OnceLock<Vec<String>>,
+    postgres: OnceLock<Vec<String>>,
+}
+
+impl ShapedSql {
+    /// `build(backend, rows)` writes the statement for `rows` rows with `$N`
+    /// placeholders.
+    pub(crate) const fn new(build: fn(Backend, usize) -> String) -> ShapedSql {
+        ShapedSql { build, sqlite: OnceLock::new(), postgres: OnceLock::new() }
+    }
+
+    /// The text for a chunk of `rows` rows, as [`fixed_chunks`] cuts them.
+    pub(crate) fn get(&self, backend: Backend, rows: usize) -> &str {
+        let texts = match backend {
+            Backend::Sqlite => &self.sqlite,
+            Backend::Postgres => &self.postgres,
+        }
+        .get_or_init(|| (0..SHAPES).map(|shape| dialect(backend, (self.build)(backend, 1 << shape))).collect());
+        // Not a shape (never with `fixed_chunks`): an empty statement, which
+        // the database refuses, rather than a panic.
+        texts.get(rows.trailing_zeros() as usize).filter(|_| rows.is_power_of_two()).map_or("", String::as_str)
+    }
+}
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters each.
 pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
@@ -134,5 +196,21 @@ mod tests {
         let sql = "UPDATE t SET a = $1 WHERE b IN ($2, $3) AND c = '$'".to_owned();
         assert_eq!(dialect(Backend::Sqlite, sql.clone()), "UPDATE t SET a = ? WHERE b IN (?, ?) AND c = '$'");
         assert_eq!(dialect(Backend::Postgres, sql.clone()), sql);
+    }
+
+    #[test]
+    fn chunks_have_few_fixed_shapes() {
+        for len in [1, 2, 3, 31, 32, 33, 255, 256, 257, 1000, 4096] {
+            let items: Vec<usize> = (0..len).collect();
+            let chunks: Vec<&[usize]> = fixed_chunks(&items).collect();
+            assert_eq!(chunks.concat(), items, "the chunks of {len} rows keep every row in order");
+            assert!(chunks.iter().all(|c| c.len().is_power_of_two() && c.len() <= MAX_CHUNK_ROWS), "{len}");
+            assert!(chunks.len() <= 8 + len / MAX_CHUNK_ROWS, "{len} rows in {} chunks", chunks.len());
+        }
+        assert_eq!(fixed_chunks::<u8>(&[]).count(), 0);
+        let statement = ShapedSql::new(|_, rows| format!("INSERT INTO t (a, b) VALUES {}", value_rows(rows, 2)));
+        assert_eq!(statement.get(Backend::Postgres, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(statement.get(Backend::Sqlite, 1), "INSERT INTO t (a, b) VALUES (?, ?)");
+        assert_eq!(statement.get(Backend::Sqlite, 3), "", "3 rows is no shape");
     }
 }

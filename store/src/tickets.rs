@@ -4,17 +4,19 @@
 //! by the difference each transaction makes (and overwritten by
 //! [`crate::Store::set_load`]).
 //!
-//! The rows of the tickets a transaction touches are locked first, in
-//! ticket-id order (`FOR UPDATE` on PostgreSQL; SQLite has one writer), then
-//! the `load` rows in destination order, so that replicas racing on the same
-//! ticket count it once and never deadlock.
+//! On PostgreSQL the rows of the tickets a transaction touches are created
+//! if missing and locked first, in ticket-id order (`FOR UPDATE`), then the
+//! `load` rows in destination order, so that replicas racing on the same
+//! ticket count it once and never deadlock. SQLite has one writer (`BEGIN
+//! IMMEDIATE`): it reads the rows and writes the changed ones, one statement
+//! fewer per transaction.
 
 use std::collections::{BTreeMap, HashMap};
 
 use sqlx::AnyConnection;
 use sqlx::Row as _;
 
-use crate::sql::{dialect, parameter_list, value_rows, MAX_PARAMETERS};
+use crate::sql::{fixed_chunks, parameter_list, value_rows, ShapedSql};
 use crate::{Backend, StoreError};
 
 /// One change to a ticket's place, in the order it happened.
@@ -88,6 +90,8 @@ pub(crate) async fn apply(
         *place = next;
     }
 
+    // A ticket without a row before (SQLite creates none up front) differs
+    // from `None`, so its row is written.
     let changed: Vec<(&String, &Place)> =
         after.iter().filter(|(ticket_id, place)| before.get(*ticket_id) != Some(place)).collect();
     write_places(conn, backend, &changed, now_ms).await?;
@@ -95,7 +99,44 @@ pub(crate) async fn apply(
     add_load(conn, backend, &deltas, now_ms).await
 }
 
-/// Creates missing rows (closed, nowhere), then reads and locks every row.
+static CREATE_MISSING_TICKETS: ShapedSql = ShapedSql::new(|_, rows| {
+    format!(
+        "INSERT INTO tickets (ticket_id, is_open, updated_at) VALUES {} ON CONFLICT (ticket_id) DO NOTHING",
+        value_rows(rows, 3)
+    )
+});
+
+static SELECT_TICKETS: ShapedSql = ShapedSql::new(|backend, rows| {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    format!(
+        "SELECT ticket_id, destination, is_open FROM tickets WHERE ticket_id IN ({}) ORDER BY ticket_id{lock}",
+        parameter_list(1, rows)
+    )
+});
+
+static WRITE_TICKETS: ShapedSql = ShapedSql::new(|_, rows| {
+    format!(
+        "INSERT INTO tickets (ticket_id, destination, is_open, updated_at) VALUES {} \
+         ON CONFLICT (ticket_id) DO UPDATE SET destination = excluded.destination, \
+         is_open = excluded.is_open, updated_at = excluded.updated_at",
+        value_rows(rows, 4)
+    )
+});
+
+static ADD_LOAD: ShapedSql = ShapedSql::new(|_, rows| {
+    format!(
+        "INSERT INTO load (destination, open_tickets, updated_at) VALUES {} \
+         ON CONFLICT (destination) DO UPDATE SET \
+         open_tickets = load.open_tickets + excluded.open_tickets, updated_at = excluded.updated_at",
+        value_rows(rows, 3)
+    )
+});
+
+/// Reads (and on PostgreSQL, creates if missing and locks) the rows of
+/// `ticket_ids`; a ticket without a row is not in the answer.
 async fn lock_places(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -103,34 +144,18 @@ async fn lock_places(
     now_ms: i64,
 ) -> Result<HashMap<String, Place>, StoreError> {
     let mut places = HashMap::with_capacity(ticket_ids.len());
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    };
-    for chunk in ticket_ids.chunks(MAX_PARAMETERS / 3) {
-        let sql = dialect(
-            backend,
-            format!(
-                "INSERT INTO tickets (ticket_id, is_open, updated_at) VALUES {} \
-             ON CONFLICT (ticket_id) DO NOTHING",
-                value_rows(chunk.len(), 3)
-            ),
-        );
-        let mut insert = sqlx::query(&sql);
-        for ticket_id in chunk {
-            insert = insert.bind(*ticket_id).bind(0_i64).bind(now_ms);
+    for chunk in fixed_chunks(ticket_ids) {
+        if backend == Backend::Postgres {
+            // A missing row cannot be locked: create it (closed, nowhere)
+            // first, so that a replica deciding the same new ticket waits
+            // for this transaction instead of counting it a second time.
+            let mut insert = sqlx::query(CREATE_MISSING_TICKETS.get(backend, chunk.len()));
+            for ticket_id in chunk {
+                insert = insert.bind(*ticket_id).bind(0_i64).bind(now_ms);
+            }
+            insert.execute(&mut *conn).await?;
         }
-        insert.execute(&mut *conn).await?;
-
-        let sql = dialect(
-            backend,
-            format!(
-                "SELECT ticket_id, destination, is_open FROM tickets WHERE ticket_id IN ({}) \
-             ORDER BY ticket_id{lock}",
-                parameter_list(1, chunk.len())
-            ),
-        );
-        let mut select = sqlx::query(&sql);
+        let mut select = sqlx::query(SELECT_TICKETS.get(backend, chunk.len()));
         for ticket_id in chunk {
             select = select.bind(*ticket_id);
         }
@@ -144,23 +169,15 @@ async fn lock_places(
     Ok(places)
 }
 
+/// Writes the rows whose place changed, and those new to the table.
 async fn write_places(
     conn: &mut AnyConnection,
     backend: Backend,
     changed: &[(&String, &Place)],
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    for chunk in changed.chunks(MAX_PARAMETERS / 4) {
-        let sql = dialect(
-            backend,
-            format!(
-                "INSERT INTO tickets (ticket_id, destination, is_open, updated_at) VALUES {} \
-             ON CONFLICT (ticket_id) DO UPDATE SET destination = excluded.destination, \
-             is_open = excluded.is_open, updated_at = excluded.updated_at",
-                value_rows(chunk.len(), 4)
-            ),
-        );
-        let mut query = sqlx::query(&sql);
+    for chunk in fixed_chunks(changed) {
+        let mut query = sqlx::query(WRITE_TICKETS.get(backend, chunk.len()));
         for (ticket_id, place) in chunk {
             query = query
                 .bind(ticket_id.as_str())
@@ -179,22 +196,9 @@ async fn add_load(
     deltas: &BTreeMap<String, i64>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    if deltas.is_empty() {
-        return Ok(());
-    }
     let entries: Vec<(&String, &i64)> = deltas.iter().collect();
-    for chunk in entries.chunks(MAX_PARAMETERS / 3) {
-        let sql = dialect(
-            backend,
-            format!(
-                "INSERT INTO load (destination, open_tickets, updated_at) VALUES {} \
-             ON CONFLICT (destination) DO UPDATE SET \
-             open_tickets = load.open_tickets + excluded.open_tickets, \
-             updated_at = excluded.updated_at",
-                value_rows(chunk.len(), 3)
-            ),
-        );
-        let mut query = sqlx::query(&sql);
+    for chunk in fixed_chunks(&entries) {
+        let mut query = sqlx::query(ADD_LOAD.get(backend, chunk.len()));
         for (destination, delta) in chunk {
             query = query.bind(destination.as_str()).bind(**delta).bind(now_ms);
         }

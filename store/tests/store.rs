@@ -42,6 +42,7 @@ on_both_backends!(
     concurrent_records_are_all_committed_in_fewer_commits,
     replicas_racing_on_one_key_get_the_same_decision,
     a_batch_is_one_transaction_with_its_outbox,
+    a_large_mixed_batch_is_written_in_fixed_shapes,
     decisions_round_trip_with_shadow_and_millisecond_times,
     outcomes_and_sync_move_the_load,
     outcomes_must_name_a_decision_of_their_ticket,
@@ -150,6 +151,30 @@ async fn a_batch_is_one_transaction_with_its_outbox(db: &TestDb) {
     assert_eq!(store.count_decisions().await.expect("count"), 300);
     let outbox = store.decision_outbox(&recorded[5].decision.id).await.expect("outbox");
     assert_eq!(outbox.len(), 2, "a repeat writes no side effect");
+}
+
+/// 1,000 rows are cut into statements of 256, 128, … rows: every row must
+/// come back in its place, whether new, stored before, or repeated.
+async fn a_large_mixed_batch_is_written_in_fixed_shapes(db: &TestDb) {
+    let store = db.open().await;
+    let earlier: Vec<_> = (0..300).step_by(7).map(|n| decision(Some(&format!("t{n}")), "v1", Some("a"))).collect();
+    let earlier = store.record_batch(earlier).await.expect("the earlier decisions are recorded");
+    let mut batch: Vec<_> = (0..999).map(|n| decision(Some(&format!("t{n}")), "v1", Some("a"))).collect();
+    // Decided again with other content, later in the same batch: it ends at `b`.
+    batch.push(decision(Some("t5"), "v2", Some("b")));
+    let before = store.writer_stats();
+    let recorded = store.record_batch(batch.clone()).await.expect("the batch is recorded");
+    assert_eq!(store.writer_stats().commits - before.commits, 1, "one transaction");
+    assert_eq!(recorded.len(), 1000);
+    for (n, (sent, got)) in batch.iter().zip(&recorded).enumerate() {
+        assert_eq!(got.decision.dedup_key, sent.dedup_key, "row {n} answers its own decision");
+        assert_eq!(got.decision.ticket, sent.ticket, "row {n}");
+        let stored_before = n < 999 && n % 7 == 0 && n < 300;
+        assert_eq!(got.fresh, !stored_before, "row {n}");
+    }
+    assert_eq!(recorded[14].decision.id, earlier[2].decision.id, "a key stored before answers that decision");
+    assert_eq!(store.count_decisions().await.expect("count"), 1000);
+    assert_eq!(store.load().await.expect("load"), loads(&[("a", 998), ("b", 1)]));
 }
 
 async fn decisions_round_trip_with_shadow_and_millisecond_times(db: &TestDb) {
