@@ -7,6 +7,9 @@
 
 pub mod delivery;
 pub mod helpdesk;
+pub mod http;
+pub mod secret;
 pub mod sink;
 
 pub use delivery::{BoxFuture, Delivery, DeliveryOutcome, Sink};
+pub use secret::{Secret, SecretSource};
