@@ -179,7 +179,10 @@ pub fn transport_outcome(vendor: &str, error: &reqwest::Error) -> DeliveryOutcom
     if error.is_builder() {
         DeliveryOutcome::Failed { error: format!("cannot build the request to {vendor}: {error_text}") }
     } else if error.is_timeout() {
-        DeliveryOutcome::RetryLater { error: format!("{vendor} did not answer in time: {error_text}"), retry_after: None }
+        DeliveryOutcome::RetryLater {
+            error: format!("{vendor} did not answer in time: {error_text}"),
+            retry_after: None,
+        }
     } else {
         DeliveryOutcome::RetryLater { error: format!("cannot reach {vendor}: {error_text}"), retry_after: None }
     }

@@ -6,6 +6,7 @@
 //! to vendors.
 
 pub mod delivery;
+pub mod enrich;
 pub mod helpdesk;
 pub mod http;
 pub mod secret;

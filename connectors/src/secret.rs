@@ -111,7 +111,8 @@ mod tests {
         let from_file = source(&json).resolve(&env).expect("file");
         let _ = std::fs::remove_file(&dir);
         assert_eq!(from_file.expose(), "xoxb-from-file");
-        for shown in [format!("{literal:?}"), format!("{from_env}"), format!("{:?}", source(r#"{"token": "xoxb-x"}"#))] {
+        for shown in [format!("{literal:?}"), format!("{from_env}"), format!("{:?}", source(r#"{"token": "xoxb-x"}"#))]
+        {
             assert!(!shown.contains("xoxb"), "{shown}");
         }
     }
@@ -119,8 +120,10 @@ mod tests {
     #[test]
     fn missing_and_empty_secrets_are_refused() {
         let env = |_: &str| Some(" ".to_owned());
-        assert_eq!(source(r#"{"token": {"env": "NOPE"}}"#).resolve(&|_| None).expect_err("unset"),
-            "the environment variable `NOPE` is not set");
+        assert_eq!(
+            source(r#"{"token": {"env": "NOPE"}}"#).resolve(&|_| None).expect_err("unset"),
+            "the environment variable `NOPE` is not set"
+        );
         assert_eq!(source(r#"{"token": {"env": "BLANK"}}"#).resolve(&env).expect_err("blank"), "the secret is empty");
     }
 }
