@@ -261,7 +261,7 @@ impl Enricher {
             Err(reason) => return Enrichment::without_values(json!({ "status": "skipped", "reason": reason })),
         };
         if let Some(answer) = self.cached(&url) {
-            return self.from_answer(answer.as_ref(), true);
+            return self.read_answer(answer.as_ref(), true);
         }
         let mut request = self.client.get(&url).header(reqwest::header::ACCEPT, "application/json");
         if let Some(token) = &self.bearer_token {
@@ -282,7 +282,7 @@ impl Enricher {
         };
         if answer.status == reqwest::StatusCode::NOT_FOUND {
             self.remember(url, None);
-            return self.from_answer(None, false);
+            return self.read_answer(None, false);
         }
         if !answer.status.is_success() {
             let error = format!("the CRM answered {}: {}", answer.status, answer.excerpt());
@@ -293,10 +293,10 @@ impl Enricher {
             return Enrichment::without_values(json!({ "status": "failed", "error": "the CRM's answer is not JSON" }));
         }
         self.remember(url, Some(body.clone()));
-        self.from_answer(Some(&body), false)
+        self.read_answer(Some(&body), false)
     }
 
-    fn from_answer(&self, answer: Option<&Value>, cached: bool) -> Enrichment {
+    fn read_answer(&self, answer: Option<&Value>, cached: bool) -> Enrichment {
         let Some(answer) = answer else {
             return Enrichment::without_values(json!({ "status": "not_found", "cached": cached }));
         };

@@ -129,7 +129,8 @@ pub fn wall_clock() -> Clock {
 /// The running service's shared state and background tasks.
 pub struct Service {
     pub state: Shared,
-    /// The outbox delivery worker, unless `[delivery] enabled = false`.
+    /// The outbox delivery worker, unless `[delivery] enabled = false` or no
+    /// sink is configured.
     pub worker: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -163,9 +164,10 @@ impl Service {
         if let Some(keep) = state.config.retention {
             retention::spawn(state.store.clone(), keep, shutdown.clone());
         }
-        let worker = state.config.delivery.enabled.then(|| {
-            // Helpdesk write-back sinks join the action sinks here.
-            let sinks = state.config.actions.sinks.clone();
+        // Helpdesk write-back sinks join the action sinks here.
+        let sinks = state.config.actions.sinks.clone();
+        // Without a sink no row can be delivered: no worker polls the store.
+        let worker = (state.config.delivery.enabled && !sinks.is_empty()).then(|| {
             let worker = delivery::Worker::new(
                 state.store.clone(),
                 &sinks,

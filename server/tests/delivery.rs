@@ -517,3 +517,20 @@ async fn the_crm_fills_fields_before_routing_and_a_timeout_is_recorded() {
     assert_eq!(stored.decision["enrichment"], json!({ "status": "timed_out", "timeout_ms": 200 }));
     h.stop().await;
 }
+
+#[test]
+fn the_hubspot_example_is_a_valid_enrich_section() {
+    let text = format!(
+        "[clients.ops]\ntoken = \"t\"\nroutes = [\"route\"]\n{}",
+        include_str!("../../examples/enrich/hubspot-companies.toml")
+    );
+    let file = ConfigFile::parse(&text).expect("the example parses");
+    let env = |name: &str| (name == "HUBSPOT_TOKEN").then(|| "pat-x".to_owned());
+    let config = Config::resolve(Path::new("policy.route"), file, &env, Overrides::default()).expect("valid");
+    let enricher = config.enrich.expect("an enricher");
+    let ticket = json!({ "customer": { "hubspot_company_id": "512" } });
+    assert_eq!(
+        enricher.url_for(&ticket).expect("a url"),
+        "https://api.hubapi.com/crm/v3/objects/companies/512?properties=tier,vip,health_score"
+    );
+}
