@@ -209,7 +209,7 @@ fn error_chain(error: &reqwest::Error) -> String {
     excerpt(&text)
 }
 
-/// At most [`ERROR_BODY_CHARS`] characters of `text`, on one line.
+/// At most 300 characters of `text`, on one line.
 pub fn excerpt(text: &str) -> String {
     let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match one_line.char_indices().nth(ERROR_BODY_CHARS) {
