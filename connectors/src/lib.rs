@@ -6,7 +6,11 @@
 //! to vendors.
 
 pub mod delivery;
+pub mod enrich;
 pub mod helpdesk;
+pub mod http;
+pub mod secret;
 pub mod sink;
 
 pub use delivery::{BoxFuture, Delivery, DeliveryOutcome, Sink};
+pub use secret::{Secret, SecretSource};

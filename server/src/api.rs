@@ -52,7 +52,13 @@ pub fn router(state: Shared) -> Router {
         )
         .merge(Router::new().route("/v1/load", get(load).put(put_load)).route_layer(guard(Scope::Load)))
         .merge(Router::new().route("/v1/policy", get(policy)).route_layer(guard(Scope::Policy)))
-        .merge(Router::new().route("/v1/admin/reload", post(reload)).route_layer(guard(Scope::Admin)))
+        .merge(
+            Router::new()
+                .route("/v1/admin/reload", post(reload))
+                .route("/v1/outbox", get(outbox_list))
+                .route("/v1/outbox/{outbox_id}/retry", post(outbox_retry))
+                .route_layer(guard(Scope::Admin)),
+        )
         .merge(Router::new().route("/webhooks/{helpdesk}", post(crate::webhooks::receive)))
         // Limits on the API only: health checks and scrapes still answer under overload.
         .layer(
@@ -455,6 +461,58 @@ async fn reload(State(state): State<Shared>) -> Result<Json<Value>, ApiError> {
         Err(failure) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reload_failed", failure.message.clone())
             .with("diagnostics", failure.diagnostics.clone())
             .with("serving", serde_json::to_value(state.policy.info()).unwrap_or(Value::Null))),
+    }
+}
+
+/// `GET /v1/outbox?state=dead&limit=100`: outbox rows in one state (dead
+/// by default), most recently changed first.
+async fn outbox_list(State(state): State<Shared>, request: Request) -> Result<Json<Value>, ApiError> {
+    let mut wanted = routec_store::OutboxState::Dead;
+    let mut limit: u32 = 100;
+    for pair in request.uri().query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "state" => {
+                wanted = routec_store::OutboxState::parse(value).map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("`state={value}`: expected `pending`, `delivering`, `done` or `dead`"),
+                    )
+                })?;
+            }
+            "limit" => {
+                limit = value.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    ApiError::bad_request("invalid_query", format!("`limit={value}`: expected 1 to 1000"))
+                })?;
+            }
+            other => return Err(ApiError::bad_request("invalid_query", format!("unknown query parameter `{other}`"))),
+        }
+    }
+    let items = state.store.outbox_in_state(wanted, limit).await.map_err(ApiError::store)?;
+    Ok(Json(json!({ "state": wanted.name(), "items": items })))
+}
+
+/// `POST /v1/outbox/{outbox_id}/retry`: a dead row gets a new series of
+/// attempts, due now.
+async fn outbox_retry(
+    State(state): State<Shared>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = path_param(id)?;
+    match state.store.requeue_outbox(&id, state.now()).await.map_err(ApiError::store)? {
+        Some(true) => {}
+        Some(false) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_dead",
+                format!("outbox item `{id}` is not dead; only dead items are retried by hand"),
+            ))
+        }
+        None => return Err(ApiError::not_found(format!("no outbox item `{id}`"))),
+    }
+    match state.store.outbox_item(&id).await.map_err(ApiError::store)? {
+        Some(item) => Ok(Json(serde_json::to_value(item).unwrap_or(Value::Null))),
+        None => Err(ApiError::not_found(format!("no outbox item `{id}`"))),
     }
 }
 

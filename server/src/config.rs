@@ -1,6 +1,7 @@
 //! The service's configuration (`routec.toml`): listen address, store URL
-//! and durability, clients and their tokens, limits, retention and
-//! redaction. Layered:
+//! and durability, clients and their tokens, limits, retention, redaction,
+//! and the connectors' sections (`[helpdesk.*]`, `[actions.*]`,
+//! `[delivery]`, `[enrich]`). Layered:
 //! built-in defaults, then the file, then `ROUTEC_…` environment variables,
 //! then the command line; validated once at start with errors that name the
 //! setting.
@@ -28,7 +29,7 @@ pub enum Scope {
     Load,
     /// `GET /v1/policy`.
     Policy,
-    /// `POST /v1/admin/reload`.
+    /// `POST /v1/admin/reload`, `GET /v1/outbox`, `POST /v1/outbox/{id}/retry`.
     Admin,
 }
 
@@ -114,6 +115,11 @@ pub struct ConfigFile {
     /// `[helpdesk.zendesk]`, `[helpdesk.freshdesk]`, `[helpdesk.intercom]`: see docs/integrations.md.
     #[serde(default)]
     pub helpdesk: routec_connectors::helpdesk::HelpdesksFile,
+    #[serde(default)]
+    pub actions: routec_connectors::sink::ActionsFile,
+    #[serde(default)]
+    pub delivery: crate::delivery::DeliveryFile,
+    pub enrich: Option<routec_connectors::enrich::EnrichFile>,
 }
 
 /// What the command line sets; it wins over the file and the environment.
@@ -193,6 +199,12 @@ pub struct Config {
     /// The connected helpdesks' settings (secrets resolved; field mappings
     /// are checked against the policy when the service starts).
     pub helpdesks: routec_connectors::helpdesk::Settings,
+    /// The action sinks (`[actions.*]`).
+    pub actions: std::sync::Arc<routec_connectors::sink::Actions>,
+    /// The outbox worker (`[delivery]`).
+    pub delivery: crate::delivery::DeliverySettings,
+    /// The CRM lookup before routing (`[enrich]`), if configured.
+    pub enrich: Option<std::sync::Arc<routec_connectors::enrich::Enricher>>,
 }
 
 /// Why the configuration was refused.
@@ -271,6 +283,16 @@ impl Config {
         };
 
         let limits = resolve_limits(file.limits, env)?;
+        let delivery = crate::delivery::DeliverySettings::resolve(file.delivery, env)?;
+        let actions = routec_connectors::sink::Actions::from_file(&file.actions, env, delivery.max_retry_after)
+            .map_err(|e| invalid(&e.setting, e.reason))?;
+        let enrich = match &file.enrich {
+            Some(section) => Some(std::sync::Arc::new(
+                routec_connectors::enrich::Enricher::from_file(section, env)
+                    .map_err(|e| invalid(&e.setting, e.reason))?,
+            )),
+            None => None,
+        };
         let mut redact = file.redact;
         if let Some(list) = env("ROUTEC_REDACT") {
             redact.fields = list.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
@@ -334,6 +356,9 @@ impl Config {
             redact,
             redactor,
             helpdesks,
+            actions: std::sync::Arc::new(actions),
+            delivery,
+            enrich,
         })
     }
 }

@@ -1,11 +1,15 @@
 //! Route and record: the one function every source of tickets calls (the
 //! HTTP API now, the helpdesk webhooks later). A ticket's JSON is validated
 //! against the policy's schema, decided with the current load and time,
-//! redacted, and committed to the decision log; only then is it answered.
+//! redacted, and committed to the decision log with its actions' outbox
+//! rows (one transaction); only then is it answered. With `[enrich]`, a CRM
+//! lookup fills schema fields first.
 //! The dedup key makes a retry answer the decision already stored.
 
+use crate::actions::{self, Origin};
 use crate::error::ApiError;
 use crate::state::State;
+use routec_connectors::enrich::Enrichment;
 use routec_runtime::{Context, Policy, TicketError};
 use routec_store::{NewDecision, Recorded, StoredDecision};
 use serde_json::{Map, Value};
@@ -40,9 +44,28 @@ pub fn prepare(
     dedup: &Dedup<'_>,
     line: Option<usize>,
 ) -> Prepared {
-    let ticket = policy.ticket(json)?;
+    prepare_with(state, policy, ctx, json, dedup, line, &Origin::Api, None)
+}
+
+/// [`prepare`] for a ticket from `origin`, with the CRM's values (when a
+/// lookup ran) laid over the ticket's own before routing. The content hash
+/// is the ticket's as received, so a redelivered ticket is a retry however
+/// the CRM answers; the decision JSON records the lookup (`enrichment`).
+#[allow(clippy::too_many_arguments)]
+pub fn prepare_with(
+    state: &State,
+    policy: &Policy,
+    ctx: &Context,
+    json: &str,
+    dedup: &Dedup<'_>,
+    line: Option<usize>,
+    origin: &Origin,
+    enrichment: Option<&Enrichment>,
+) -> Prepared {
+    let received = policy.ticket(json)?;
+    let content_hash = content_hash(received.json());
+    let (ticket, enrichment_report) = enriched(policy, received, enrichment);
     let decision = policy.route(&ticket, ctx);
-    let content_hash = content_hash(ticket.json());
     let dedup_key = match (dedup, ticket.id()) {
         (Dedup::Key { client, key }, _) => match line {
             Some(n) => format!("key:{client}:{key}#{n}"),
@@ -56,6 +79,9 @@ pub fn prepare(
     // The helpdesk is only given the enforced decision; the shadow one (when
     // the engines report one) is kept beside it in the log.
     let mut shadow = decision_json.as_object_mut().and_then(|d| d.remove("shadow")).filter(|s| !s.is_null());
+    if let (Some(report), Some(map)) = (enrichment_report, decision_json.as_object_mut()) {
+        map.insert("enrichment".into(), report);
+    }
     let mut stored_ticket = ticket.json().clone();
     let redactor = &state.config.redactor;
     if redactor.is_active() {
@@ -65,6 +91,7 @@ pub fn prepare(
             redactor.decision(shadow);
         }
     }
+    let outbox = actions::outbox_items(&state.config.actions, &decision_json, &stored_ticket, &dedup_key, origin);
     Ok(NewDecision {
         ticket_id: decision.ticket_id.clone(),
         dedup_key,
@@ -79,8 +106,31 @@ pub fn prepare(
         decision: decision_json,
         shadow,
         ticket: stored_ticket,
-        outbox: Vec::new(),
+        outbox,
     })
+}
+
+/// The ticket to route: the received one with the CRM's values over it, or
+/// the received one alone (no lookup, nothing found, or values the schema
+/// refuses, which the report then says).
+fn enriched(
+    policy: &Policy,
+    received: routec_runtime::Ticket,
+    enrichment: Option<&Enrichment>,
+) -> (routec_runtime::Ticket, Option<Value>) {
+    let Some(enrichment) = enrichment else { return (received, None) };
+    if enrichment.values.is_empty() {
+        return (received, Some(enrichment.report.clone()));
+    }
+    let mut json = received.json().clone();
+    enrichment.apply(&mut json);
+    match policy.ticket_from_value(json) {
+        Ok(ticket) => (ticket, Some(enrichment.report.clone())),
+        Err(e) => {
+            let report = serde_json::json!({ "status": "rejected", "error": e.to_string() });
+            (received, Some(report))
+        }
+    }
 }
 
 /// The routing context now: the clock's time and the cached open-ticket counts.
@@ -90,21 +140,33 @@ pub fn context(state: &State) -> Context {
 
 /// Decide one ticket and commit it. `Ok` only once the decision is durable.
 pub async fn route_and_record(state: &State, json: &str, dedup: Dedup<'_>) -> Result<Recorded, ApiError> {
-    route_and_record_with(state, json, dedup, |_| {}).await
+    route_and_record_from(state, json, dedup, &Origin::Api, |_| {}).await
 }
 
-/// [`route_and_record`], with `amend` given the decision before it is
-/// written: a helpdesk webhook adds its write-back to the outbox, or in
-/// shadow mode empties it.
-pub async fn route_and_record_with(
+/// [`route_and_record`] for a ticket from `origin` (a helpdesk webhook
+/// passes its ticket, so that follow-ups reach it), with `amend` given the
+/// decision before it is written (a helpdesk webhook adds its write-back to
+/// the outbox, or in shadow mode empties it). With `[enrich]`, the CRM is
+/// asked first (bounded by its timeout).
+pub async fn route_and_record_from(
     state: &State,
     json: &str,
     dedup: Dedup<'_>,
+    origin: &Origin,
     amend: impl FnOnce(&mut NewDecision),
 ) -> Result<Recorded, ApiError> {
+    let enrichment = match &state.config.enrich {
+        Some(enricher) => match serde_json::from_str::<Value>(json) {
+            Ok(ticket) => Some(enricher.enrich(&ticket).await),
+            // Not JSON: `prepare` says so in the answer.
+            Err(_) => None,
+        },
+        None => None,
+    };
     let policy = state.policy.current();
     let ctx = context(state);
-    let mut prepared = prepare(state, &policy, &ctx, json, &dedup, None).map_err(|e| ApiError::invalid_ticket(&e))?;
+    let mut prepared = prepare_with(state, &policy, &ctx, json, &dedup, None, origin, enrichment.as_ref())
+        .map_err(|e| ApiError::invalid_ticket(&e))?;
     amend(&mut prepared);
     let content_hash = prepared.content_hash.clone();
     let started = Instant::now();

@@ -7,12 +7,15 @@
 //!
 //! [`run`] is the one entry point: it resolves the configuration, builds the
 //! shared state once ([`Service::start`]: store, policy, metrics, load,
-//! background tasks), prints where it listens, and serves until SIGTERM.
+//! background tasks, the outbox delivery worker), prints where it listens,
+//! and serves until SIGTERM.
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod decide;
+pub mod delivery;
 pub mod error;
 pub mod metrics;
 pub mod redact;
@@ -111,6 +114,10 @@ async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!(?drained, "stopped serving");
     shutdown.trigger();
     signals.abort();
+    if let Some(worker) = service.worker {
+        // The batch in hand finishes (each delivery is bounded by half a lease).
+        let _ = worker.await;
+    }
     service.state.store.close().await;
     Ok(())
 }
@@ -123,12 +130,15 @@ pub fn wall_clock() -> Clock {
 /// The running service's shared state and background tasks.
 pub struct Service {
     pub state: Shared,
+    /// The outbox delivery worker, unless `[delivery] enabled = false` or no
+    /// sink is configured.
+    pub worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Service {
     /// Open the store (migrations run), load the policy with its proofs,
     /// read the load, and start the background tasks (load refresh,
-    /// retention), which stop at `shutdown`.
+    /// retention, outbox delivery), which stop at `shutdown`.
     pub async fn start(config: Config, clock: Clock, shutdown: Shutdown) -> Result<Service, ServeError> {
         let options = StoreOptions { durability: config.durability, ..StoreOptions::default() };
         let store = Store::open(&config.db, options)
@@ -157,9 +167,22 @@ impl Service {
         spawn_load_refresh(state.clone(), shutdown.clone());
         webhooks::spawn_load_refresh(state.clone(), shutdown.clone());
         if let Some(keep) = state.config.retention {
-            retention::spawn(state.store.clone(), keep, shutdown);
+            retention::spawn(state.store.clone(), keep, shutdown.clone());
         }
-        Ok(Service { state })
+        // Helpdesk write-back sinks join the action sinks here.
+        let sinks = state.config.actions.sinks.clone();
+        // Without a sink no row can be delivered: no worker polls the store.
+        let worker = (state.config.delivery.enabled && !sinks.is_empty()).then(|| {
+            let worker = delivery::Worker::new(
+                state.store.clone(),
+                &sinks,
+                state.config.delivery.clone(),
+                state.metrics.clone(),
+                state.clock.clone(),
+            );
+            delivery::spawn(worker, shutdown)
+        });
+        Ok(Service { state, worker })
     }
 
     /// The line printed at start: where it listens, the policy, the store.

@@ -1,7 +1,8 @@
 //! The service's Prometheus metrics (`GET /metrics`), all named `routec_…`:
 //! decision latency, decisions by destination / escalation / priority, shadow
 //! divergence, rejected requests by reason, reloads, the loaded policy, store
-//! write latency and the open-ticket load per destination.
+//! write latency, the open-ticket load per destination, and outbox
+//! deliveries (delivered / retried / dead by kind, rows waiting).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -49,6 +50,14 @@ pub struct DestinationLabels {
     pub destination: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutboxLabels {
+    /// The outbox kind: `slack`, `email`, `jira`, `zendesk.update`, …
+    pub kind: String,
+    /// `delivered`, `retried` or `dead`.
+    pub result: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -68,6 +77,8 @@ pub struct Metrics {
     pub policy_info: Family<PolicyLabels, Gauge>,
     pub store_write_seconds: Histogram,
     pub load: Family<DestinationLabels, Gauge>,
+    pub outbox_attempts: Family<OutboxLabels, Counter>,
+    pub outbox_pending: Gauge,
 }
 
 impl Default for Metrics {
@@ -114,6 +125,18 @@ impl Metrics {
         );
         let load = Family::<DestinationLabels, Gauge>::default();
         registry.register("routec_load", "Open tickets per destination, as routing sees them", load.clone());
+        let outbox_attempts = Family::<OutboxLabels, Counter>::default();
+        registry.register(
+            "routec_outbox_deliveries",
+            "Outbox delivery attempts by kind and result (delivered, retried, dead)",
+            outbox_attempts.clone(),
+        );
+        let outbox_pending = Gauge::default();
+        registry.register(
+            "routec_outbox_pending",
+            "Outbox rows waiting for delivery (pending or being delivered), as the worker last counted",
+            outbox_pending.clone(),
+        );
         Metrics {
             registry,
             decision_seconds,
@@ -125,7 +148,14 @@ impl Metrics {
             policy_info,
             store_write_seconds,
             load,
+            outbox_attempts,
+            outbox_pending,
         }
+    }
+
+    /// One outbox delivery attempt ended `result` (`delivered`, `retried`, `dead`).
+    pub fn outbox(&self, kind: &str, result: &'static str) {
+        self.outbox_attempts.get_or_create(&OutboxLabels { kind: kind.to_string(), result }).inc();
     }
 
     /// A decision that was written (replays are counted apart).
@@ -194,6 +224,8 @@ mod tests {
         m.policy_loaded("saas", 4, "def");
         m.set_load(&BTreeMap::from([("billing".to_string(), 5)]));
         m.store_write_seconds.observe(0.001);
+        m.outbox("slack", "retried");
+        m.outbox_pending.set(3);
         let text = m.render();
         for line in [
             r#"routec_decisions_total{destination="billing",escalation="none",priority="high"} 1"#,
@@ -203,6 +235,8 @@ mod tests {
             r#"routec_load{destination="billing"} 5"#,
             "routec_store_write_duration_seconds_count 1",
             "routec_shadow_divergence_total 0",
+            r#"routec_outbox_deliveries_total{kind="slack",result="retried"} 1"#,
+            "routec_outbox_pending 3",
         ] {
             assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
         }

@@ -10,6 +10,7 @@
 //! checked against the policy's schema) and their open-ticket refresh.
 
 use crate::api::{read_body, refresh_load};
+use crate::actions::Origin;
 use crate::decide::{self, Dedup};
 use crate::error::ApiError;
 use crate::shutdown::Shutdown;
@@ -20,6 +21,7 @@ use axum::Json;
 use routec_compiler::hir;
 use routec_connectors::helpdesk::mapping::{FieldKind, Schema, SchemaField};
 use routec_connectors::helpdesk::{self, Helpdesk, Mode, Settings, WebhookEvent};
+use routec_connectors::sink::HelpdeskTicket;
 use routec_connectors::Sink;
 use routec_runtime::advanced::PolicyInternals;
 use routec_runtime::Policy;
@@ -49,7 +51,8 @@ pub fn schema_of(policy: &Policy) -> Schema {
 fn kind_of(policy: &hir::Policy, ty: &hir::Ty) -> FieldKind {
     match ty {
         hir::Ty::Text => FieldKind::Text,
-        hir::Ty::String => FieldKind::String,
+        // A URL field takes the URL as a string; the runtime splits it.
+        hir::Ty::String | hir::Ty::Url => FieldKind::String,
         hir::Ty::Int => FieldKind::Int,
         hir::Ty::Number => FieldKind::Number,
         hir::Ty::Bool => FieldKind::Bool,
@@ -127,7 +130,8 @@ async fn route(state: &Shared, helpdesk: &dyn Helpdesk, ticket_id: &str) -> Resu
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unmappable_ticket", e.to_string()))?;
     let mode = helpdesk.mode();
     let dedup = Dedup::Helpdesk { helpdesk: name, ticket: ticket_id };
-    let recorded = decide::route_and_record_with(state, &ticket.to_string(), dedup, |decision| match mode {
+    let origin = Origin::Helpdesk(HelpdeskTicket { helpdesk: name.to_string(), ticket_id: ticket_id.to_string() });
+    let recorded = decide::route_and_record_from(state, &ticket.to_string(), dedup, &origin, |decision| match mode {
         // The parallel run: the decision is logged, nothing happens in the support stack.
         Mode::Shadow => decision.outbox.clear(),
         Mode::Enforce => {

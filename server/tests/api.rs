@@ -457,7 +457,7 @@ async fn openapi_describes_every_route_of_the_router() {
     // Every listed route exists: none falls through to the 404 answer.
     let h = harness().await;
     for (path, method) in &routes {
-        let uri = path.replace("{decision_id}", "dec_x").replace("{ticket_id}", "T-1");
+        let uri = path.replace("{decision_id}", "dec_x").replace("{ticket_id}", "T-1").replace("{outbox_id}", "obx_x");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let a = h.call(method.clone(), &uri, Some(ADMIN), "{}").await;
         assert!(

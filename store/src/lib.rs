@@ -92,7 +92,8 @@
 //! (`obx_…`), `decision_id` (removed with its decision), `kind`, `target`,
 //! `payload` (JSON), `idempotency_key` (null), `attempts`, `next_try_at`
 //! (due time, or a claim's lease end), `state` (`pending`, `delivering`,
-//! `done`, `dead`), `last_error`, `created_at`, `updated_at`. See
+//! `done`, `dead`), `last_error`, `created_at`, `updated_at`, `receipt`
+//! (JSON, null: what the vendor answered on delivery; migration 2). See
 //! [`Store::claim_outbox`].
 //!
 //! `tickets`, where each known ticket is: `ticket_id` (primary key),
@@ -146,7 +147,10 @@ use tickets::TicketMove;
 use writer::{begin_write, Counters, PreparedDecision, RecordRequest, Writer};
 
 /// The migrations, embedded: `(version, description, SQL)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "decision log", include_str!("../migrations/0001_decision_log.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "decision log", include_str!("../migrations/0001_decision_log.sql")),
+    (2, "outbox receipt", include_str!("../migrations/0002_outbox_receipt.sql")),
+];
 
 /// Rows one retention statement deletes, so that the writer waits briefly.
 const PURGE_CHUNK: i64 = 5_000;

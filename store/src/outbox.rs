@@ -16,7 +16,7 @@ use sqlx::Row as _;
 
 use crate::sql::{dialect, millis, parameter_list, parse_json, timestamp};
 use crate::writer::begin_write;
-use crate::{Backend, Store, StoreError};
+use crate::{Backend, NewOutboxItem, Store, StoreError};
 
 pub(crate) const PENDING: &str = "pending";
 const DELIVERING: &str = "delivering";
@@ -24,7 +24,7 @@ const DONE: &str = "done";
 const DEAD: &str = "dead";
 
 const OUTBOX_COLUMNS: &str = "id, decision_id, kind, target, payload, idempotency_key, attempts, \
-     next_try_at, state, last_error";
+     next_try_at, state, last_error, receipt";
 
 /// Where an outbox item is in its delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +41,18 @@ pub enum OutboxState {
 }
 
 impl OutboxState {
-    fn parse(text: &str) -> Result<OutboxState, StoreError> {
+    /// The state's name in the store and the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutboxState::Pending => PENDING,
+            OutboxState::Delivering => DELIVERING,
+            OutboxState::Done => DONE,
+            OutboxState::Dead => DEAD,
+        }
+    }
+
+    /// The state named `text` (`pending`, `delivering`, `done`, `dead`).
+    pub fn parse(text: &str) -> Result<OutboxState, StoreError> {
         match text {
             PENDING => Ok(OutboxState::Pending),
             DELIVERING => Ok(OutboxState::Delivering),
@@ -75,6 +86,8 @@ pub struct OutboxItem {
     pub state: OutboxState,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// What the vendor answered when it was delivered (an issue's key and URL).
+    pub receipt: Option<serde_json::Value>,
 }
 
 fn outbox_from_row(row: &AnyRow) -> Result<OutboxItem, StoreError> {
@@ -82,7 +95,9 @@ fn outbox_from_row(row: &AnyRow) -> Result<OutboxItem, StoreError> {
     let payload: String = row.try_get(4)?;
     let attempts: i64 = row.try_get(6)?;
     let state: String = row.try_get(8)?;
+    let receipt: Option<String> = row.try_get(10)?;
     Ok(OutboxItem {
+        receipt: receipt.map(|text| parse_json(&text, "receipt", &id)).transpose()?,
         decision_id: row.try_get(1)?,
         kind: row.try_get(2)?,
         target: row.try_get(3)?,
@@ -190,6 +205,113 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a claimed item delivered, keeps the vendor's `receipt`, and
+    /// writes `follow_ups` (side effects of the delivery itself, such as a
+    /// note with a created issue's key) for the same decision, all in one
+    /// transaction. False, writing nothing, when the item was not claimed
+    /// any more.
+    pub async fn complete_outbox_with(
+        &self,
+        id: &str,
+        receipt: &serde_json::Value,
+        follow_ups: &[NewOutboxItem],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin_with(begin_write(self.backend())).await?;
+        let row = sqlx::query(&format!(
+            "UPDATE outbox SET state = '{DONE}', last_error = NULL, receipt = $1, next_try_at = $2, updated_at = $3 \
+             WHERE id = $4 AND state = '{DELIVERING}' RETURNING decision_id"
+        ))
+        .bind(receipt.to_string())
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            return Ok(false);
+        };
+        let decision_id: String = row.try_get(0)?;
+        for item in follow_ups {
+            sqlx::query(&format!(
+                "INSERT INTO outbox (id, decision_id, kind, target, payload, idempotency_key, \
+                 attempts, next_try_at, state, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '{PENDING}', $8, $9)"
+            ))
+            .bind(self.inner.ids.next("obx"))
+            .bind(decision_id.as_str())
+            .bind(item.kind.as_str())
+            .bind(item.target.as_str())
+            .bind(item.payload.to_string())
+            .bind(item.idempotency_key.as_deref())
+            .bind(millis(now))
+            .bind(millis(now))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// One outbox item by id.
+    pub async fn outbox_item(&self, id: &str) -> Result<Option<OutboxItem>, StoreError> {
+        sqlx::query(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|row| outbox_from_row(&row))
+            .transpose()
+    }
+
+    /// Up to `limit` items in `state`, most recently changed first.
+    pub async fn outbox_in_state(&self, state: OutboxState, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(state.name())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(outbox_from_row)
+        .collect()
+    }
+
+    /// Items per state (states without items are left out).
+    pub async fn outbox_counts(&self) -> Result<Vec<(OutboxState, u64)>, StoreError> {
+        sqlx::query("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                let state: String = row.try_get(0)?;
+                let count: i64 = row.try_get(1)?;
+                Ok((OutboxState::parse(&state)?, u64::try_from(count).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// Gives a dead item a new series of attempts: pending, due at `now`,
+    /// attempts back to zero (the last error stays for reference). `None`
+    /// when there is no such item; `Some(false)` when it is not dead.
+    pub async fn requeue_outbox(&self, id: &str, now: Timestamp) -> Result<Option<bool>, StoreError> {
+        let done = sqlx::query(&format!(
+            "UPDATE outbox SET state = '{PENDING}', attempts = 0, next_try_at = $1, updated_at = $2 \
+             WHERE id = $3 AND state = '{DEAD}'"
+        ))
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Some(true));
+        }
+        Ok(self.outbox_item(id).await?.map(|_| false))
     }
 
     /// The outbox rows of one decision, oldest first.
