@@ -5,3 +5,5 @@
 //! `/dashboard`.
 
 pub mod render;
+pub mod report;
+pub mod spike;

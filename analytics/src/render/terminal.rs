@@ -355,8 +355,8 @@ fn render_confusion(
     counts: &[Vec<u64>],
 ) {
     let short: Vec<String> = labels.iter().map(|label| cut(label, 12)).collect();
-    let mut table =
-        Table::new("confusion").with_column("actual", format!("{actual_title} ↓ / {predicted_title} →"), Unit::Text);
+    line(out, &format!("  rows: {actual_title} · columns: {predicted_title}"));
+    let mut table = Table::new("confusion").with_column("actual", format!("{actual_title} ↓"), Unit::Text);
     for label in &short {
         table = table.with_column(label.clone(), label.clone(), Unit::Count);
     }
