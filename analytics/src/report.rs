@@ -746,3 +746,104 @@ fn review(tickets: &[Ticket<'_>], examples: usize) -> Section {
         group_thousands(i64::try_from(misrouted.len()).unwrap_or(i64::MAX))
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decision(id: &str, ticket: &str, at: &str, destination: Option<&str>, intent: &str) -> String {
+        json!({"decision": {
+            "id": id, "ticket_id": ticket, "dedup_key": id, "content_hash": "h", "policy_hash": "p",
+            "policy_name": "t", "policy_version": 1, "decided_at": at, "destination": destination,
+            "priority": "P3", "escalation": null, "shadow": null,
+            "decision": {"signals": {"intent": intent, "confidence": 0.9, "source": "model"},
+                         "trace": [{"name": "first", "matched": false}, {"name": "second", "matched": true}]},
+            "ticket": {"id": ticket, "created_at": "2026-02-02T10:00:00Z", "subject": "s", "customer": {"tier": "pro"}},
+        }})
+        .to_string()
+    }
+
+    fn outcome(id: &str, ticket: &str, recorded: &str, final_destination: &str, resolved: bool, moves: u32) -> String {
+        json!({"outcome": {
+            "id": id, "ticket_id": ticket, "decision_id": null, "final_destination": final_destination,
+            "reassignments": moves, "first_assigned_at": "2026-02-02T10:30:00Z", "first_response_at": null,
+            "resolved_at": if resolved { Some("2026-02-02T12:00:00Z") } else { None }, "resolved": resolved,
+            "recorded_at": recorded, "source": "api",
+        }})
+        .to_string()
+    }
+
+    fn log(lines: &[String]) -> Log {
+        let mut log = Log::default();
+        for line in lines {
+            log.push(serde_json::from_str(line).expect("a log row"));
+        }
+        log
+    }
+
+    fn figure(document: &Document, key: &str) -> Value {
+        let json = serde_json::to_value(document).expect("JSON");
+        json["sections"][0]["blocks"][0]["figures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|figure| figure["key"] == key)
+            .map(|figure| figure["value"].clone())
+            .unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn a_ticket_counts_once_with_its_first_decision_and_latest_outcome() {
+        let log = log(&[
+            // T1: routed to billing, re-decided to tech later: the first decision counts.
+            decision("dec_1", "T1", "2026-02-02T10:00:01Z", Some("billing"), "billing"),
+            decision("dec_2", "T1", "2026-02-02T11:00:00Z", Some("tech"), "technical"),
+            // Its outcomes: first unresolved at tech, then resolved at billing (the latest wins).
+            outcome("out_1", "T1", "2026-02-02T11:00:00Z", "tech", false, 1),
+            outcome("out_2", "T1", "2026-02-02T12:00:00Z", "billing", true, 1),
+            // T2: routed to billing, resolved at tech: misrouted.
+            decision("dec_3", "T2", "2026-02-02T10:00:02Z", Some("billing"), "billing"),
+            outcome("out_3", "T2", "2026-02-02T12:00:00Z", "tech", true, 0),
+            // T3: no outcome: not judged.
+            decision("dec_4", "T3", "2026-02-02T10:00:03Z", Some("billing"), "billing"),
+        ]);
+        let options = ReportOptions::new("test", "2026-02-03T00:00:00Z".parse().expect("time"));
+        let document = report(&log, &options);
+        assert_eq!(figure(&document, "tickets"), json!(3));
+        assert_eq!(figure(&document, "resolved"), json!(2));
+        assert_eq!(figure(&document, "misroute_rate"), json!(0.5));
+        assert_eq!(figure(&document, "reassignment_rate"), json!(0.5));
+        // Created 10:00, first assigned 10:30, resolved 12:00.
+        assert_eq!(figure(&document, "first_assignment_median"), json!(1800.0));
+        assert_eq!(figure(&document, "resolution_median"), json!(7200.0));
+        let json = serde_json::to_value(&document).expect("JSON");
+        let review = &json["sections"][7]["blocks"][0];
+        assert_eq!(review["rows"].as_array().map(Vec::len), Some(1));
+        assert_eq!(review["rows"][0][0], "T2");
+        assert_eq!(review["rows"][0][4], "second", "the rule is the first matched step");
+    }
+
+    #[test]
+    fn the_period_excludes_later_and_earlier_decisions() {
+        let log = log(&[
+            decision("dec_1", "T1", "2026-01-01T10:00:00Z", Some("billing"), "billing"),
+            decision("dec_2", "T2", "2026-02-02T10:00:00Z", Some("billing"), "billing"),
+            decision("dec_3", "T3", "2026-03-01T10:00:00Z", Some("billing"), "billing"),
+        ]);
+        let mut options = ReportOptions::new("test", "2026-02-03T00:00:00Z".parse().expect("time"));
+        options.since = Some("2026-01-20T00:00:00Z".parse().expect("time"));
+        assert_eq!(figure(&report(&log, &options), "tickets"), json!(1));
+        options.since = Some("2026-02-03T00:00:00Z".parse().expect("time"));
+        let empty = report(&log, &options);
+        assert_eq!(empty.sections.len(), 1);
+    }
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let mut values = vec![5.0, 1.0, 3.0, 2.0, 4.0];
+        assert_eq!(quantile(&mut values, 0.5), Some(3.0));
+        assert_eq!(quantile(&mut values, 0.9), Some(5.0));
+        assert_eq!(quantile(&mut [], 0.5), None);
+    }
+}
