@@ -43,6 +43,7 @@ fn chromium() -> Option<PathBuf> {
 fn browse(chromium: &Path, page: &Path, extra: &[String]) -> (String, String) {
     let profile = tempfile::tempdir().expect("a fresh profile directory");
     let url = format!("file://{}", page.display());
+    let (stdout_path, stderr_path) = (profile.path().join("stdout"), profile.path().join("stderr"));
     let mut command = Command::new(chromium);
     command
         .args([
@@ -60,8 +61,10 @@ fn browse(chromium: &Path, page: &Path, extra: &[String]) -> (String, String) {
         .args(extra)
         .arg(&url)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        // Files, not pipes: a dumped DOM is larger than a pipe holds, and
+        // nothing reads the pipes while the browser runs.
+        .stdout(std::fs::File::create(&stdout_path).expect("a file for chromium's output"))
+        .stderr(std::fs::File::create(&stderr_path).expect("a file for chromium's log"));
     let mut child = command.spawn().expect("chromium starts");
     let started = Instant::now();
     loop {
@@ -74,9 +77,11 @@ fn browse(chromium: &Path, page: &Path, extra: &[String]) -> (String, String) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let output = child.wait_with_output().expect("chromium's output");
-    assert!(output.status.success(), "chromium failed on {url}: {}", String::from_utf8_lossy(&output.stderr));
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    let status = child.wait().expect("chromium's exit status");
+    let read = |path: &Path| String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+    let (stdout, stderr) = (read(&stdout_path), read(&stderr_path));
+    assert!(status.success(), "chromium failed on {url}: {stderr}");
+    (stdout, stderr)
 }
 
 /// Opens `page`, checks the rendered DOM and the console, saves a screenshot as `name.png`.
