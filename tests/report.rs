@@ -77,7 +77,7 @@ fn arrival(n: u64, start: Timestamp) -> Timestamp {
     let day = r % 56;
     let hour = if r % 10 < 7 { 13 + (r >> 8) % 10 } else { (r >> 8) % 24 };
     let weekend = matches!(day % 7, 5 | 6);
-    let day = if weekend && r % 3 != 0 { day - 2 } else { day };
+    let day = if weekend && !r.is_multiple_of(3) { day - 2 } else { day };
     start + minutes(day * 24 * 60 + hour * 60 + (r >> 16) % 60)
 }
 
@@ -102,10 +102,10 @@ fn ticket_json(n: u64, row: &HistoryRow, created: Timestamp) -> Value {
             "name": format!("Customer {}", n % 97),
             "email": format!("support{}@customer.example", n % 97),
             "tier": tier,
-            "vip": n % 53 == 0,
+            "vip": n.is_multiple_of(53),
             "health": 40 + n % 60,
             "seats": 5 + n % 400,
-            "at_risk": n % 41 == 0,
+            "at_risk": n.is_multiple_of(41),
         },
     });
     if !row.page.is_empty() {
@@ -177,7 +177,7 @@ pub fn build_log() -> String {
 
         let r = mix(n ^ 0xABCD);
         let misrouted = routed != final_destination;
-        let reassignments = if misrouted { 1 + r % 2 } else { u64::from(r % 20 == 0) };
+        let reassignments = if misrouted { 1 + r % 2 } else { u64::from(r.is_multiple_of(20)) };
         let first_assigned = created + minutes(5 + r % 90 + if misrouted { 150 } else { 0 });
         let resolved_at = first_assigned + minutes(60 + (r >> 8) % (48 * 60) + if misrouted { 24 * 60 } else { 0 });
         let resolved = resolved_at < now;
@@ -234,8 +234,13 @@ fn report_text_and_html() {
     let html_arg = html.to_string_lossy().into_owned();
     let out = run(&["report", "--log", &log, "--now", NOW, "--since", "60d", "--html", &html_arg], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for heading in ["── Summary", "── Misroutes", "── Volume and spikes", "misroute rate", "bug_report spike"]
-    {
+    for heading in [
+        "── Summary",
+        "── Misroutes",
+        "── Volume and spikes",
+        "misroute rate",
+        "▲ bug_report at 2026-02-17: spike 15:00 UTC",
+    ] {
         assert!(out.stdout.contains(heading), "`{heading}` missing from\n{}", out.stdout);
     }
     let page = std::fs::read_to_string(&html).expect("--html writes the page");

@@ -661,7 +661,8 @@ fn volume(tickets: &[Ticket<'_>], options: &ReportOptions) -> Section {
         .filter_map(|(hour, intent, verdict)| {
             let series = shown.iter().position(|name| name == intent)?;
             let index = usize::try_from(hour.div_euclid(24) - first_day).ok()?;
-            Some(Mark { series, index, label: format!("{intent} spike: {:.1}× usual", verdict.ratio) })
+            let label = format!("spike {:02}:00 UTC: {:.1}× usual", hour.rem_euclid(24), verdict.ratio);
+            Some(Mark { series, index, label })
         })
         .collect();
 

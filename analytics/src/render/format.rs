@@ -83,7 +83,7 @@ pub fn group_thousands(value: i64) -> String {
         grouped.push('-');
     }
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn other_numbers_keep_two_decimals_at_most() {
-        assert_eq!(format_number(3.14159, Unit::Number), "3.14");
+        assert_eq!(format_number(4.257, Unit::Number), "4.26");
         assert_eq!(format_number(2.0, Unit::Number), "2");
         assert_eq!(format_number(1234.5, Unit::Number), "1,234.5");
         assert_eq!(format_number(-0.5, Unit::Number), "-0.5");

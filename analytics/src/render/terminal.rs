@@ -192,7 +192,7 @@ fn bar_text(fraction: f64, cells: usize) -> String {
     const EIGHTHS: [char; 8] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
     let eighths = (fraction.clamp(0.0, 1.0) * (cells * 8) as f64).round() as usize;
     let mut text = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         text.push(EIGHTHS[eighths % 8 - 1]);
     }
     text
@@ -212,17 +212,13 @@ fn render_bars(out: &mut String, bars: &[Bar], unit: Unit, width: usize) {
     for ((bar, label), value) in bars.iter().zip(&labels).zip(&values) {
         let fraction = if max > 0.0 { finite_or_zero(bar.value) / max } else { 0.0 };
         let marker = if bar.highlight { " ◀" } else { "" };
-        line(
-            out,
-            &format!(
-                "  {}  {}  {}{marker}",
-                pad_right(label, label_width),
-                pad_left(value, value_width),
-                bar_text(fraction, cells)
-            )
-            .trim_end()
-            .to_owned(),
+        let text = format!(
+            "  {}  {}  {}{marker}",
+            pad_right(label, label_width),
+            pad_left(value, value_width),
+            bar_text(fraction, cells)
         );
+        line(out, text.trim_end());
     }
 }
 
