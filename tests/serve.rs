@@ -9,7 +9,7 @@
 //! a graceful SIGTERM, and `kill -9` under load with every answered decision
 //! still in the log. Request loops are bounded in count and time.
 
-mod server;
+pub(crate) mod server;
 mod webhooks;
 
 use serde_json::{json, Value};

@@ -3,3 +3,7 @@
 //! and `report` on what `routec serve` decided and what agents did afterwards.
 //! The CLI prints these results; `routec serve` shows the report at
 //! `/dashboard`.
+
+pub mod render;
+pub mod report;
+pub mod spike;

@@ -14,6 +14,7 @@ pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod decide;
 pub mod delivery;
 pub mod error;
