@@ -3,3 +3,6 @@
 //! and `report` on what `routec serve` decided and what agents did afterwards.
 //! The CLI prints these results; `routec serve` shows the report at
 //! `/dashboard`.
+
+pub mod diff;
+pub mod train_log;

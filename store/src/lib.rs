@@ -119,6 +119,7 @@ mod model;
 mod outbox;
 mod sql;
 mod tickets;
+mod training;
 mod writer;
 
 use std::borrow::Cow;
@@ -139,6 +140,7 @@ pub use model::{
     StoredOutcome, WriterStats,
 };
 pub use outbox::{OutboxItem, OutboxState};
+pub use training::ResolvedTicket;
 
 use id::IdGenerator;
 use sql::{bigint, decision_from_row, dialect, millis, timestamp, DECISION_COLUMNS};
