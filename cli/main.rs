@@ -41,6 +41,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Compare two versions of a policy: every region of tickets whose decision changes, with a witness.
     Diff(commands::diff::DiffArgs),
+    /// Report on routing from the decision log: misroutes, reassignments, times, shadow rules, drift, spikes.
+    Report(commands::report::ReportArgs),
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {
@@ -65,6 +67,7 @@ fn main() -> std::process::ExitCode {
         Command::Lsp(args) => commands::lsp::run(args, &mut outcome),
         Command::Serve(args) => commands::serve::run(args),
         Command::Diff(args) => commands::diff::run(args, &mut outcome),
+        Command::Report(args) => commands::report::run(args, &mut outcome),
     };
     exit::finish(result, outcome)
 }

@@ -9,7 +9,7 @@
 //! a graceful SIGTERM, and `kill -9` under load with every answered decision
 //! still in the log. Request loops are bounded in count and time.
 
-mod server;
+pub(crate) mod server;
 
 use serde_json::{json, Value};
 use server::{Backend, Reply, Server, Site, MAX_BODY_BYTES, ROUTE_ONLY_TOKEN, TOKEN};

@@ -2,6 +2,7 @@
 //! binary or the public crates over data files in this folder. See
 //! `tests/README.md` for how to add a case and review snapshots.
 
+mod browser;
 mod check;
 mod classifier_cli;
 mod cli;
@@ -12,5 +13,6 @@ mod harness;
 mod limits;
 mod lsp;
 mod parser_props;
+mod report;
 mod serve;
 mod tidy;

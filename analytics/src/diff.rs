@@ -6,6 +6,7 @@
 //! region's deciding branches by `file:line:column`, sums the regions up
 //! (destination moves, counts per kind of change) and renders the result.
 
+use crate::render::{Bar, Cell, Chart, Document, Figure, Section, Table, Unit};
 use routec_compiler::analysis::{self, BranchRef, Change, PolicyDiff, PrioritySource, Side};
 use routec_compiler::{compile, Analysis, Compiled, SourceDb, Span};
 use routec_runtime::{DiskFs, FsLoader};
@@ -346,5 +347,73 @@ fn stage_word(stage: routec_compiler::hir::Stage) -> Option<&'static str> {
         Stage::Escalation => Some("escalation"),
         Stage::Rule => Some("rule"),
         Stage::Matrix | Stage::Otherwise => None,
+    }
+}
+
+impl DiffReport {
+    /// The diff as a document, for `--html`: the counts, a chart of the
+    /// destination moves, and every region with its witness.
+    pub fn document(&self) -> Document {
+        let title = format!(
+            "routec diff: {} v{} → {} v{}",
+            self.old.policy, self.old.version, self.new.policy, self.new.version
+        );
+        let subtitle = format!("{} → {}", self.old.file, self.new.file);
+        let s = &self.summary;
+        let mut summary = Section::new("summary", "Regions of tickets whose decision changes").with_figures(vec![
+            Figure::new("regions", "regions", s.regions as i64, Unit::Count),
+            Figure::new("destination", "destination changes", s.destination as i64, Unit::Count),
+            Figure::new("priority", "priority changes", s.priority as i64, Unit::Count),
+            Figure::new("escalation", "escalation changes", s.escalation as i64, Unit::Count),
+            Figure::new("confirmed", "witnesses confirmed by the engine", s.confirmed as i64, Unit::Count),
+        ]);
+        if !self.changed {
+            summary = summary.with_text(
+                "No ticket changes decision: destination, priority and escalation are the same for every ticket.",
+            );
+        }
+        if !self.complete {
+            summary = summary.with_text("The analysis ran out of budget: regions may be missing.");
+        }
+        let mut doc = Document::new(title).with_subtitle(subtitle).with_section(summary);
+        if !self.moves.is_empty() {
+            let bars = self
+                .moves
+                .iter()
+                .map(|m| Bar::new(format!("{} → {}", dest(&m.from), dest(&m.to)), m.regions as f64))
+                .collect();
+            doc.push(Section::new("moves", "Destination moves").with_chart(Chart::bar(
+                "moves",
+                "Regions per destination move",
+                Unit::Count,
+                bars,
+            )));
+        }
+        if !self.regions.is_empty() {
+            let mut table = Table::new("regions")
+                .with_column("n", "#", Unit::Count)
+                .with_column("changes", "changes", Unit::Text)
+                .with_column("old", "old decision", Unit::Text)
+                .with_column("new", "new decision", Unit::Text)
+                .with_column("witness", "e.g. a ticket with", Unit::Text)
+                .with_column("confirmed", "confirmed", Unit::Text);
+            for (i, r) in self.regions.iter().enumerate() {
+                let mut parts: Vec<String> = r.witness.conditions.clone();
+                parts.extend(r.witness.notes.iter().cloned());
+                table.push_row(vec![
+                    Cell::Int(i as i64 + 1),
+                    Cell::Text(r.changes.join(", ")),
+                    Cell::Text(side_text(&r.old)),
+                    Cell::Text(side_text(&r.new)),
+                    Cell::Text(if parts.is_empty() { "any ticket".into() } else { parts.join(", ") }),
+                    Cell::Text(if r.witness.confirmed { "yes" } else { "no" }.into()),
+                ]);
+            }
+            doc.push(Section::new("regions", "Regions").with_table(table));
+        }
+        if !self.notes.is_empty() {
+            doc.push(Section::new("notes", "How the vocabularies differ").with_text(self.notes.join("\n")));
+        }
+        doc
     }
 }

@@ -5,4 +5,7 @@
 //! `/dashboard`.
 
 pub mod diff;
+pub mod render;
+pub mod report;
+pub mod spike;
 pub mod train_log;

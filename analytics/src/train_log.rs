@@ -3,8 +3,9 @@
 //! the destination a human finally chose, and keep the new model only when
 //! it beats the current one on the same holdout.
 //!
-//! The log is read through `routec_store` ([`routec_store::Store::resolved_since`]);
-//! the tickets are flattened into dotted paths (`customer.tier`) as the
+//! The log is the report's ([`Log`]: the decisions of the window and their
+//! outcomes), so the window is on decision time, as `routec report`'s; the
+//! tickets are flattened into dotted paths (`customer.tier`) as the
 //! classifier's datasets are; training is `routec_classifier::train` with
 //! a stratified holdout. Both models predict the same holdout rows and are
 //! scored over the same label list (a current-model label the log never
@@ -12,11 +13,13 @@
 //! candidate wins only with a strictly higher accuracy; a tie keeps the
 //! model that is already serving.
 
-use jiff::{SignedDuration, Timestamp};
+use crate::render::{Bar, Cell, Chart, Document, Figure, Section, Table, Unit};
+use crate::report::Log;
+use jiff::Timestamp;
 use routec_classifier::{evaluate, predict_outcomes, train, DataError, Dataset, Metrics, Model, Outcome, TrainOptions};
-use routec_store::{ResolvedTicket, Store, StoreError, StoreOptions};
+use routec_store::{StoredDecision, StoredOutcome};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// The dataset column holding the label: not a path a ticket field can have.
@@ -25,50 +28,53 @@ pub const LABEL_COLUMN: &str = "@final_destination";
 /// What the current model's unknown answers are scored as.
 const OTHER: &str = "(other)";
 
-/// Parse an age such as `90d`, `12h`, `2w`, `30m` or `45s`.
-pub fn parse_age(text: &str) -> Result<SignedDuration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let count: i64 = number.parse().map_err(|_| format!("`{text}` is not an age such as `90d`, `12h` or `2w`"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("`{text}` has no unit: use s, m, h, d or w (e.g. `90d`)")),
-    };
-    count.checked_mul(seconds).map(SignedDuration::from_secs).ok_or_else(|| format!("`{text}` is too long an age"))
+/// A resolved ticket of the log and where a human finally routed it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    /// The ticket as routec decided it (redacted as it was logged).
+    pub ticket: serde_json::Value,
+    /// routec's destination for it.
+    pub decided: Option<String>,
+    /// The destination a human finally chose.
+    pub final_destination: String,
 }
 
-/// Why the log cannot be read.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    /// The runtime the store's client needs did not start.
-    #[error("cannot start the runtime that reads the log: {0}")]
-    Runtime(std::io::Error),
-    /// The store refused or failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// The resolved tickets of the log at `url` since `since` (a blocking
-/// call: the store is asynchronous).
-pub fn read_log(url: &str, since: Timestamp) -> Result<Vec<ResolvedTicket>, LogError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(LogError::Runtime)?;
-    let tickets = runtime.block_on(async {
-        let store = Store::open(url, StoreOptions::default()).await?;
-        let tickets = store.resolved_since(since).await;
-        store.close().await;
-        tickets
-    })?;
-    Ok(tickets)
+/// The log's resolved tickets with a final destination, each with the
+/// decision its outcome names (else the ticket's latest decision); a ticket
+/// resolved more than once (reopened) counts once, at its last outcome.
+pub fn resolved(log: &Log) -> Vec<Resolved> {
+    let by_id: HashMap<&str, &StoredDecision> = log.decisions.iter().map(|d| (d.id.as_str(), d)).collect();
+    let mut latest: HashMap<&str, &StoredDecision> = HashMap::new();
+    for d in &log.decisions {
+        let Some(ticket) = d.ticket_id.as_deref() else { continue };
+        let later = latest.get(ticket).is_none_or(|l| (l.decided_at, &l.id) < (d.decided_at, &d.id));
+        if later {
+            latest.insert(ticket, d);
+        }
+    }
+    let mut outcomes: Vec<&StoredOutcome> = log.outcomes.iter().filter(|o| o.outcome.resolved).collect();
+    outcomes.sort_by(|a, b| (a.outcome.recorded_at, &a.id).cmp(&(b.outcome.recorded_at, &b.id)));
+    let mut last: HashMap<&str, &StoredOutcome> = HashMap::new();
+    for o in &outcomes {
+        last.insert(o.outcome.ticket_id.as_str(), o);
+    }
+    outcomes
+        .into_iter()
+        .filter(|o| last.get(o.outcome.ticket_id.as_str()).is_some_and(|l| l.id == o.id))
+        .filter_map(|o| {
+            let final_destination = o.outcome.final_destination.clone()?;
+            let decision = match &o.outcome.decision_id {
+                Some(id) => by_id.get(id.as_str()),
+                None => latest.get(o.outcome.ticket_id.as_str()),
+            }?;
+            Some(Resolved { ticket: decision.ticket.clone(), decided: decision.destination.clone(), final_destination })
+        })
+        .collect()
 }
 
 /// The tickets as a training dataset: every scalar at its dotted path,
 /// lists of scalars joined by commas, the label in [`LABEL_COLUMN`].
-pub fn dataset(tickets: &[ResolvedTicket]) -> Dataset {
+pub fn dataset(tickets: &[Resolved]) -> Dataset {
     let records: Vec<Vec<(String, String)>> = tickets
         .iter()
         .map(|t| {
@@ -166,7 +172,7 @@ pub struct Retrained {
 /// Train a candidate on `tickets` and compare it with `current` on the
 /// candidate's holdout.
 pub fn retrain(
-    tickets: &[ResolvedTicket],
+    tickets: &[Resolved],
     since: Timestamp,
     opts: &TrainOptions,
     current: Option<&Model>,
@@ -239,7 +245,7 @@ pub fn retrain(
     let report = RetrainReport {
         since,
         tickets: tickets.len(),
-        reassigned: tickets.iter().filter(|t| t.decided_destination.as_deref() != Some(&t.final_destination)).count(),
+        reassigned: tickets.iter().filter(|t| t.decided.as_deref() != Some(&t.final_destination)).count(),
         candidate: Figures::from(&candidate_metrics),
         current: current_metrics.as_ref().map(Figures::from),
         labels: rows,
@@ -291,5 +297,71 @@ impl RetrainReport {
         let verdict = if self.written { "wrote the candidate" } else { "kept the current model" };
         let _ = writeln!(out, "\n{verdict}: {}", self.reason);
         out
+    }
+}
+
+impl RetrainReport {
+    /// The report as a document, for `--html`: both models side by side and
+    /// the change of F1 per final destination.
+    pub fn document(&self) -> Document {
+        let verdict = if self.written { "wrote the candidate" } else { "kept the current model" };
+        let mut doc =
+            Document::new("routec train --from-log").with_subtitle(format!("resolved tickets since {}", self.since));
+        doc.push(
+            Section::new("data", "The log")
+                .with_figures(vec![
+                    Figure::new("tickets", "resolved tickets", self.tickets as i64, Unit::Count),
+                    Figure::new("reassigned", "routed elsewhere by a human", self.reassigned as i64, Unit::Count),
+                    Figure::new("holdout", "holdout tickets", self.candidate.rows as i64, Unit::Count),
+                ])
+                .with_text(format!("{verdict}: {}", self.reason)),
+        );
+        let mut models = Table::new("models")
+            .with_column("figure", "on the holdout", Unit::Text)
+            .with_column("current", "current", Unit::Number)
+            .with_column("candidate", "candidate", Unit::Number);
+        let current = |f: fn(&Figures) -> f64| self.current.as_ref().map(f);
+        for (name, get) in [
+            ("accuracy", (|f: &Figures| f.accuracy) as fn(&Figures) -> f64),
+            ("macro F1", |f: &Figures| f.macro_f1),
+            ("calibration error", |f: &Figures| f.ece),
+        ] {
+            models.push_row(vec![Cell::Text(name.into()), Cell::from(current(get)), Cell::from(get(&self.candidate))]);
+        }
+        let mut labels = Table::new("labels")
+            .with_column("label", "final destination", Unit::Text)
+            .with_column("tickets", "tickets", Unit::Count)
+            .with_column("holdout", "in the holdout", Unit::Count)
+            .with_column("current_f1", "current F1", Unit::Number)
+            .with_column("candidate_f1", "candidate F1", Unit::Number);
+        for row in &self.labels {
+            labels.push_row(vec![
+                Cell::Text(row.label.clone()),
+                Cell::from(row.tickets),
+                Cell::from(row.holdout),
+                Cell::from(row.current_f1),
+                Cell::from(row.candidate_f1),
+            ]);
+        }
+        let bars: Vec<Bar> = self
+            .labels
+            .iter()
+            .map(|row| {
+                let change = row.candidate_f1 - row.current_f1.unwrap_or(0.0);
+                Bar::new(row.label.clone(), change).highlighted(change < 0.0)
+            })
+            .collect();
+        let title = if self.current.is_some() {
+            "F1 change per final destination (candidate − current)"
+        } else {
+            "F1 per final destination (no current model)"
+        };
+        doc.push(
+            Section::new("models", "Current and candidate model")
+                .with_table(models)
+                .with_chart(Chart::bar("f1_change", title, Unit::Number, bars))
+                .with_table(labels),
+        );
+        doc
     }
 }

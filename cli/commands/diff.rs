@@ -7,6 +7,7 @@ use crate::exit::{CliError, ExitCode, Outcome};
 use crate::output::Output;
 use crate::render;
 use routec_analytics::diff::{self, DiffError};
+use routec_analytics::render::HtmlOptions;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -21,6 +22,9 @@ pub struct DiffArgs {
     /// Print the diff as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the diff as a self-contained HTML page with a chart.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// The directory imports and classifier models must stay inside
     /// (default: each policy's own directory).
     #[arg(long)]
@@ -36,6 +40,13 @@ pub fn run(args: &DiffArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     let old = load(&args.old)?;
     let new = load(&args.new)?;
     let report = diff::diff(&old, &new).map_err(|e| failure(e, color))?;
+    if let Some(path) = &args.html {
+        let page = report
+            .document()
+            .to_html(&HtmlOptions { refresh_seconds: None, footer: Some("routec diff".into()) })
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        std::fs::write(path, page).map_err(|e| CliError::write(path, e))?;
+    }
     let mut out = Output::stdout();
     if args.json {
         let json =

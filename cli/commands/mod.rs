@@ -8,6 +8,7 @@ pub mod eval;
 pub mod fmt;
 pub mod lsp;
 pub mod policies;
+pub mod report;
 pub mod route;
 pub mod serve;
 pub mod test;

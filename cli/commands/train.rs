@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::exit::CliError;
 use crate::output::Output;
+use routec_analytics::render::HtmlOptions;
 use routec_classifier::{
     policy_block, predict_outcomes, render_comparison, render_report, suggest_thresholds, train, Dataset, Metrics,
     Model, TrainOptions,
@@ -86,6 +87,9 @@ pub struct TrainArgs {
     /// Print the report as JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// With --from-log: also write the comparison as a self-contained HTML page with charts
+    #[arg(long, value_name = "FILE", requires = "from_log")]
+    pub html: Option<PathBuf>,
 }
 
 fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], CliError> {
@@ -120,6 +124,7 @@ fn apply_flags(mut opts: TrainOptions, args: &TrainArgs) -> Result<TrainOptions,
 /// `routec train --from-log`: retrain on the decision log, write the
 /// candidate only when it beats the current model.
 fn from_log(args: &TrainArgs, url: &str) -> Result<(), CliError> {
+    use routec_analytics::report::Log;
     use routec_analytics::train_log;
     let now = match &args.now {
         Some(text) => text
@@ -127,10 +132,10 @@ fn from_log(args: &TrainArgs, url: &str) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")))?,
         None => jiff::Timestamp::now(),
     };
-    let age = train_log::parse_age(&args.since).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
-    let since = now
-        .checked_sub(age)
-        .map_err(|_| CliError::Usage(format!("--since {} reaches before the first time routec handles", args.since)))?;
+    let period =
+        routec_server::config::parse_duration(&args.since).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
+    let period = jiff::SignedDuration::try_from(period).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
+    let since = now.checked_sub(period).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
     let current_path = args.compare.clone().or_else(|| args.out.is_file().then(|| args.out.clone()));
     let current = current_path.as_ref().map(|p| Model::load(p)).transpose().map_err(CliError::Model)?;
     let pick = |given: &[String], from_model: Option<&Vec<String>>, default: &[&str]| -> Vec<String> {
@@ -144,14 +149,26 @@ fn from_log(args: &TrainArgs, url: &str) -> Result<(), CliError> {
     let text = pick(&args.text, current.as_ref().map(|m| &m.info().features.text_fields), &["subject", "body"]);
     let features = pick(&args.features, current.as_ref().map(|m| &m.info().features.meta_fields), &[]);
     let opts = apply_flags(TrainOptions::new(text, features, train_log::LABEL_COLUMN.into()), args)?;
-    let tickets = train_log::read_log(url, since).map_err(|e| CliError::Unusable {
+    // The end is exclusive in the store; a decision made at `now` counts.
+    let end = now.checked_add(jiff::SignedDuration::from_millis(1)).unwrap_or(now);
+    let log = Log::read_store(url, since, end).map_err(|e| CliError::Unusable {
         path: PathBuf::from(without_credentials(url)),
         expected: "a routec decision log",
         source: Box::new(e),
     })?;
+    let tickets = train_log::resolved(&log);
     let retrained = train_log::retrain(&tickets, since, &opts, current.as_ref()).map_err(CliError::Data)?;
     if retrained.report.written {
         retrained.model.save(&args.out).map_err(CliError::Model)?;
+    }
+    if let Some(path) = &args.html {
+        let footer = format!("routec train --from-log · as of {now}");
+        let page = retrained
+            .report
+            .document()
+            .to_html(&HtmlOptions { refresh_seconds: None, footer: Some(footer) })
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        std::fs::write(path, page).map_err(|e| CliError::write(path, e))?;
     }
     let mut out = Output::stdout();
     if args.json {

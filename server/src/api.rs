@@ -45,6 +45,7 @@ pub fn router(state: Shared) -> Router {
             Router::new()
                 .route("/v1/decisions/{decision_id}", get(decision))
                 .route("/v1/tickets/{ticket_id}/decisions", get(ticket_decisions))
+                .route("/dashboard", get(crate::dashboard::dashboard))
                 .route_layer(guard(Scope::Decisions)),
         )
         .merge(

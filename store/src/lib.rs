@@ -114,12 +114,12 @@
 //! their row: they still count in the load.
 
 mod error;
+mod export;
 mod id;
 mod model;
 mod outbox;
 mod sql;
 mod tickets;
-mod training;
 mod writer;
 
 use std::borrow::Cow;
@@ -140,8 +140,8 @@ pub use model::{
     StoredOutcome, WriterStats,
 };
 pub use outbox::{OutboxItem, OutboxState};
-pub use training::ResolvedTicket;
 
+use export::{outcome_from_row, OUTCOME_COLUMNS};
 use id::IdGenerator;
 use sql::{bigint, decision_from_row, dialect, millis, timestamp, DECISION_COLUMNS};
 use tickets::TicketMove;
@@ -326,34 +326,12 @@ impl Store {
 
     /// Every outcome recorded for a ticket, oldest first.
     pub async fn ticket_outcomes(&self, ticket_id: &str) -> Result<Vec<StoredOutcome>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, ticket_id, decision_id, final_destination, reassignments, \
-             first_assigned_at, first_response_at, resolved_at, resolved, recorded_at, source \
-             FROM outcomes WHERE ticket_id = $1 ORDER BY recorded_at, id",
-        )
-        .bind(ticket_id)
-        .fetch_all(self.pool())
-        .await?;
-        let optional_time = |value: Option<i64>| value.map(timestamp).transpose();
-        rows.iter()
-            .map(|row| {
-                let reassignments: Option<i64> = row.try_get(4)?;
-                Ok(StoredOutcome {
-                    id: row.try_get(0)?,
-                    outcome: NewOutcome {
-                        ticket_id: row.try_get(1)?,
-                        decision_id: row.try_get(2)?,
-                        final_destination: row.try_get(3)?,
-                        reassignments: reassignments.map(|count| u32::try_from(count).unwrap_or(u32::MAX)),
-                        first_assigned_at: optional_time(row.try_get(5)?)?,
-                        first_response_at: optional_time(row.try_get(6)?)?,
-                        resolved_at: optional_time(row.try_get(7)?)?,
-                        resolved: row.try_get::<i64, _>(8)? != 0,
-                        recorded_at: timestamp(row.try_get(9)?)?,
-                        source: row.try_get(10)?,
-                    },
-                })
-            })
+        sqlx::query(&format!("SELECT {OUTCOME_COLUMNS} FROM outcomes WHERE ticket_id = $1 ORDER BY recorded_at, id"))
+            .bind(ticket_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(outcome_from_row)
             .collect()
     }
 
