@@ -61,7 +61,7 @@ fn main() -> std::process::ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &mut outcome),
         Command::Route(args) => commands::route::run(args, &mut outcome),
         Command::Bench(args) => commands::bench::run(args),
-        Command::Train(args) => commands::train::run(args),
+        Command::Train(args) => commands::train::run(args, &mut outcome),
         Command::Eval(args) => commands::eval::run(args),
         Command::Classify(args) => commands::classify::run(args, &mut outcome),
         Command::Lsp(args) => commands::lsp::run(args, &mut outcome),

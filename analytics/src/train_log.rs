@@ -39,13 +39,16 @@ pub struct Resolved {
     pub final_destination: String,
 }
 
-/// The log's resolved tickets with a final destination, each with the
-/// decision its outcome names (else the ticket's latest decision); a ticket
-/// resolved more than once (reopened) counts once, at its last outcome.
-pub fn resolved(log: &Log) -> Vec<Resolved> {
-    let by_id: HashMap<&str, &StoredDecision> = log.decisions.iter().map(|d| (d.id.as_str(), d)).collect();
+/// The resolved tickets with a final destination decided in `[from, to)`,
+/// each with the decision its outcome names (else the ticket's latest
+/// decision); a ticket resolved more than once (reopened) counts once, at
+/// its last outcome.
+pub fn resolved(log: &Log, from: Timestamp, to: Timestamp) -> Vec<Resolved> {
+    let window: Vec<&StoredDecision> =
+        log.decisions.iter().filter(|d| from <= d.decided_at && d.decided_at < to).collect();
+    let by_id: HashMap<&str, &StoredDecision> = window.iter().map(|d| (d.id.as_str(), *d)).collect();
     let mut latest: HashMap<&str, &StoredDecision> = HashMap::new();
-    for d in &log.decisions {
+    for d in window.iter().copied() {
         let Some(ticket) = d.ticket_id.as_deref() else { continue };
         let later = latest.get(ticket).is_none_or(|l| (l.decided_at, &l.id) < (d.decided_at, &d.id));
         if later {

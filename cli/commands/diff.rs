@@ -49,8 +49,7 @@ pub fn run(args: &DiffArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     }
     let mut out = Output::stdout();
     if args.json {
-        let json =
-            serde_json::to_string_pretty(&report).map_err(|e| CliError::Internal(format!("the diff as JSON: {e}")))?;
+        let json = serde_json::to_string(&report).map_err(|e| CliError::Internal(format!("the diff as JSON: {e}")))?;
         writeln!(out, "{json}")?;
     } else {
         write!(out, "{}", report.text())?;

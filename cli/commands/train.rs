@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::exit::CliError;
+use crate::exit::{CliError, Outcome};
 use crate::output::Output;
 use routec_analytics::render::HtmlOptions;
 use routec_classifier::{
@@ -21,9 +21,9 @@ pub struct TrainArgs {
     /// (e.g. the history plus a feedback export of resolved tickets).
     #[arg(required_unless_present = "from_log", value_name = "DATA")]
     pub data: Vec<PathBuf>,
-    /// Train on `routec serve`'s decision log instead (`sqlite:PATH` or
-    /// `postgres://…`): resolved tickets, each labelled by the destination a
-    /// human finally chose. The model is written only when it beats the
+    /// Train on `routec serve`'s decision log instead (`sqlite:PATH`,
+    /// `postgres://…`, or a JSON Lines export as `routec report --log` reads):
+    /// resolved tickets, each labelled by the destination a human finally chose. The model is written only when it beats the
     /// current one (`--compare`, else the file at `--out`) on the holdout.
     #[arg(long, value_name = "URL", conflicts_with_all = ["data", "warm_start", "export_split"])]
     pub from_log: Option<String>,
@@ -123,7 +123,7 @@ fn apply_flags(mut opts: TrainOptions, args: &TrainArgs) -> Result<TrainOptions,
 
 /// `routec train --from-log`: retrain on the decision log, write the
 /// candidate only when it beats the current model.
-fn from_log(args: &TrainArgs, url: &str) -> Result<(), CliError> {
+fn from_log(args: &TrainArgs, url: &str, outcome: &mut Outcome) -> Result<(), CliError> {
     use routec_analytics::report::Log;
     use routec_analytics::train_log;
     let now = match &args.now {
@@ -151,12 +151,16 @@ fn from_log(args: &TrainArgs, url: &str) -> Result<(), CliError> {
     let opts = apply_flags(TrainOptions::new(text, features, train_log::LABEL_COLUMN.into()), args)?;
     // The end is exclusive in the store; a decision made at `now` counts.
     let end = now.checked_add(jiff::SignedDuration::from_millis(1)).unwrap_or(now);
-    let log = Log::read_store(url, since, end).map_err(|e| CliError::Unusable {
-        path: PathBuf::from(without_credentials(url)),
-        expected: "a routec decision log",
-        source: Box::new(e),
-    })?;
-    let tickets = train_log::resolved(&log);
+    let log = if url.starts_with("sqlite:") || url.contains("://") {
+        Log::read_store(url, since, end).map_err(|e| CliError::Unusable {
+            path: PathBuf::from(without_credentials(url)),
+            expected: "a routec decision log",
+            source: Box::new(e),
+        })?
+    } else {
+        crate::commands::report::read_export(&PathBuf::from(url), outcome)?
+    };
+    let tickets = train_log::resolved(&log, since, end);
     let retrained = train_log::retrain(&tickets, since, &opts, current.as_ref()).map_err(CliError::Data)?;
     if retrained.report.written {
         retrained.model.save(&args.out).map_err(CliError::Model)?;
@@ -196,7 +200,7 @@ fn without_credentials(url: &str) -> String {
 }
 
 /// Runs `routec train`.
-pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+pub fn run(args: &TrainArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     if !(0.0..1.0).contains(&args.holdout) {
         return Err(CliError::Usage(format!("--holdout must be in 0..1, got {}", args.holdout)));
     }
@@ -204,7 +208,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         return Err(CliError::Usage(format!("--c must be positive, got {}", args.c)));
     }
     if let Some(url) = &args.from_log {
-        return from_log(args, url);
+        return from_log(args, url, outcome);
     }
     let old_path = args.warm_start.as_ref().or(args.compare.as_ref());
     let old = old_path.map(|p| Model::load(p)).transpose().map_err(CliError::Model)?;
