@@ -268,34 +268,24 @@ impl RetrainReport {
             self.tickets, self.since, self.reassigned
         );
         let _ = writeln!(out, "holdout: {} tickets\n", self.candidate.rows);
-        let current = |f: &dyn Fn(&Figures) -> String| self.current.as_ref().map_or("-".to_string(), f);
-        let _ = writeln!(out, "{:<24} {:>10} {:>10}", "", "current", "candidate");
-        let _ = writeln!(
-            out,
-            "{:<24} {:>10} {:>10.3}",
-            "accuracy",
-            current(&|f| format!("{:.3}", f.accuracy)),
-            self.candidate.accuracy
-        );
-        let _ = writeln!(
-            out,
-            "{:<24} {:>10} {:>10.3}",
-            "macro F1",
-            current(&|f| format!("{:.3}", f.macro_f1)),
-            self.candidate.macro_f1
-        );
-        let _ = writeln!(
-            out,
-            "{:<24} {:>10} {:>10.3}",
-            "calibration error",
-            current(&|f| format!("{:.3}", f.ece)),
-            self.candidate.ece
-        );
+        let names: Vec<String> =
+            self.labels.iter().map(|row| format!("{} ({}, {})", row.label, row.tickets, row.holdout)).collect();
+        let width = names.iter().map(|n| n.chars().count()).chain([24]).max().unwrap_or(24);
+        let _ = writeln!(out, "{:<width$} {:>10} {:>10}", "", "current", "candidate");
+        let current = self.current.as_ref();
+        let figures = [
+            ("accuracy", current.map(|c| c.accuracy), self.candidate.accuracy),
+            ("macro F1", current.map(|c| c.macro_f1), self.candidate.macro_f1),
+            ("calibration error", current.map(|c| c.ece), self.candidate.ece),
+        ];
+        for (name, current, candidate) in figures {
+            let current = current.map_or("-".to_string(), |v| format!("{v:.3}"));
+            let _ = writeln!(out, "{name:<width$} {current:>10} {candidate:>10.3}");
+        }
         let _ = writeln!(out, "\nF1 per final destination (tickets, of them in the holdout)");
-        for row in &self.labels {
-            let name = format!("{} ({}, {})", row.label, row.tickets, row.holdout);
+        for (row, name) in self.labels.iter().zip(&names) {
             let cur = row.current_f1.map_or("-".to_string(), |f| format!("{f:.3}"));
-            let _ = writeln!(out, "{name:<24} {cur:>10} {:>10.3}", row.candidate_f1);
+            let _ = writeln!(out, "{name:<width$} {cur:>10} {:>10.3}", row.candidate_f1);
         }
         let verdict = if self.written { "wrote the candidate" } else { "kept the current model" };
         let _ = writeln!(out, "\n{verdict}: {}", self.reason);
@@ -366,5 +356,79 @@ impl RetrainReport {
                 .with_table(labels),
         );
         doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::LogRecord;
+
+    fn decision(id: &str, ticket: &str, at: &str, destination: &str) -> LogRecord {
+        serde_json::from_value(serde_json::json!({"decision": {
+            "id": id, "ticket_id": ticket, "dedup_key": id, "content_hash": "h", "policy_hash": "p",
+            "policy_name": "acme", "policy_version": 1, "decided_at": at, "destination": destination,
+            "priority": "P3", "escalation": null, "decision": {}, "shadow": null,
+            "ticket": {"id": ticket, "subject": format!("subject of {id}"), "customer": {"tier": "pro"}, "tags": ["a", "b"]},
+        }}))
+        .expect("a decision row")
+    }
+
+    fn outcome(
+        id: &str,
+        ticket: &str,
+        decision: Option<&str>,
+        at: &str,
+        to: Option<&str>,
+        resolved: bool,
+    ) -> LogRecord {
+        serde_json::from_value(serde_json::json!({"outcome": {
+            "id": id, "ticket_id": ticket, "decision_id": decision, "final_destination": to,
+            "reassignments": 1, "first_assigned_at": null, "first_response_at": null, "resolved_at": null,
+            "resolved": resolved, "recorded_at": at, "source": "api",
+        }}))
+        .expect("an outcome row")
+    }
+
+    fn time(text: &str) -> Timestamp {
+        text.parse().expect("a time")
+    }
+
+    #[test]
+    fn resolved_tickets_take_the_named_decision_and_their_last_outcome() {
+        let mut log = Log::default();
+        for record in [
+            decision("dec_1", "T-1", "2026-01-02T10:00:00Z", "billing"),
+            decision("dec_2", "T-1", "2026-01-03T10:00:00Z", "tech"),
+            decision("dec_3", "T-2", "2026-01-02T10:00:00Z", "tech"),
+            decision("dec_4", "T-3", "2025-12-01T10:00:00Z", "tech"),
+            decision("dec_5", "T-4", "2026-01-02T10:00:00Z", "tech"),
+            // T-1: resolved to billing, reopened, resolved again to finance;
+            // the outcome names no decision, so the latest one counts.
+            outcome("out_1", "T-1", None, "2026-01-04T10:00:00Z", Some("billing"), true),
+            outcome("out_2", "T-1", None, "2026-01-05T10:00:00Z", Some("finance"), true),
+            // T-2 names its decision; T-3 was decided before the window;
+            // T-4 is still open.
+            outcome("out_3", "T-2", Some("dec_3"), "2026-01-04T10:00:00Z", Some("tech"), true),
+            outcome("out_4", "T-3", Some("dec_4"), "2026-01-04T10:00:00Z", Some("tech"), true),
+            outcome("out_5", "T-4", Some("dec_5"), "2026-01-04T10:00:00Z", Some("billing"), false),
+        ] {
+            log.push(record);
+        }
+        let found = resolved(&log, time("2026-01-01T00:00:00Z"), time("2026-02-01T00:00:00Z"));
+        let summary: Vec<(&str, Option<&str>, &str)> = found
+            .iter()
+            .map(|r| {
+                (r.ticket["subject"].as_str().unwrap_or_default(), r.decided.as_deref(), r.final_destination.as_str())
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [("subject of dec_3", Some("tech"), "tech"), ("subject of dec_2", Some("tech"), "finance")]
+        );
+        let data = dataset(&found);
+        assert_eq!(data.field(1, "customer.tier"), Some("pro"));
+        assert_eq!(data.field(1, "tags"), Some("a,b"));
+        assert_eq!(data.field(1, LABEL_COLUMN), Some("finance"));
     }
 }

@@ -19,6 +19,9 @@ use routec_compiler::hir::{Policy, Signal, Stage, StringTest, TextScope, Ty};
 use routec_compiler::ir::{self, Program, RawOutcome, SlotSource};
 use routec_compiler::{analyze, interp, NoImports, SourceDb};
 
+// The generator serves the JIT differential test and the fuzz targets too;
+// this test uses part of it.
+#[allow(dead_code)]
 mod support {
     pub mod policy_gen;
 }
