@@ -48,7 +48,7 @@ pub struct PolicyDiff {
     /// The regions whose decision changes, ordered by the old version's
     /// deciding branch, then the new one's.
     pub changes: Vec<Change>,
-    /// False when the analysis ran out of budget or hit [`MAX_CHANGES`]:
+    /// False when the analysis ran out of budget or hit its cap of 2,000 regions:
     /// regions may be missing. Every region listed is still a real one.
     pub complete: bool,
     /// How the vocabularies differ (keyword sets whose phrases changed,
@@ -176,20 +176,6 @@ fn enum_of(ty: &Ty) -> Option<EnumId> {
         Ty::Enum(e) => Some(*e),
         Ty::List(inner) => enum_of(inner),
         _ => None,
-    }
-}
-
-fn ty_name(policy: &Policy, ty: &Ty) -> String {
-    match ty {
-        Ty::Text => "text".into(),
-        Ty::String => "string".into(),
-        Ty::Int => "int".into(),
-        Ty::Number => "number".into(),
-        Ty::Bool => "bool".into(),
-        Ty::Time => "time".into(),
-        Ty::Duration => "duration".into(),
-        Ty::Enum(e) => policy.enum_def(*e).values.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(" | "),
-        Ty::List(inner) => format!("[{}]", ty_name(policy, inner)),
     }
 }
 
@@ -354,8 +340,8 @@ impl<'a> Merge<'a> {
                     if existing.ty != ty {
                         return Err(DiffError::FieldType {
                             path: field.path.clone(),
-                            old: ty_name(&self.union, &existing.ty),
-                            new: ty_name(&self.union, &ty),
+                            old: crate::ide::describe::ty(&self.union, &existing.ty),
+                            new: crate::ide::describe::ty(&self.union, &ty),
                         });
                     }
                     // Absent is a value only where some version allows it.
