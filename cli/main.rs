@@ -17,6 +17,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Type-check and analyse policies; report every problem.
@@ -39,6 +41,8 @@ enum Command {
     Lsp(commands::lsp::LspArgs),
     /// Run the routing service: an HTTP API that decides tickets and logs every decision.
     Serve(commands::serve::ServeArgs),
+    /// Compare two versions of a policy: every region of tickets whose decision changes, with a witness.
+    Diff(commands::diff::DiffArgs),
     /// Report on routing from the decision log: misroutes, reassignments, times, shadow rules, drift, spikes.
     Report(commands::report::ReportArgs),
 }
@@ -59,11 +63,12 @@ fn main() -> std::process::ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &mut outcome),
         Command::Route(args) => commands::route::run(args, &mut outcome),
         Command::Bench(args) => commands::bench::run(args),
-        Command::Train(args) => commands::train::run(args),
+        Command::Train(args) => commands::train::run(args, &mut outcome),
         Command::Eval(args) => commands::eval::run(args),
         Command::Classify(args) => commands::classify::run(args, &mut outcome),
         Command::Lsp(args) => commands::lsp::run(args, &mut outcome),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Diff(args) => commands::diff::run(args, &mut outcome),
         Command::Report(args) => commands::report::run(args, &mut outcome),
     };
     exit::finish(result, outcome)

@@ -16,3 +16,4 @@ mod parser_props;
 mod report;
 mod serve;
 mod tidy;
+mod train_log;

@@ -4,6 +4,8 @@
 //! The CLI prints these results; `routec serve` shows the report at
 //! `/dashboard`.
 
+pub mod diff;
 pub mod render;
 pub mod report;
 pub mod spike;
+pub mod train_log;

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod check;
 pub mod classify;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod lsp;

@@ -92,7 +92,7 @@ pub fn run(args: &ReportArgs, outcome: &mut Outcome) -> Result<(), CliError> {
 
 /// Reads a JSON Lines export, one row per line; a line that is not a row is
 /// reported on standard error and skipped (the exit code says so).
-fn read_export(path: &PathBuf, outcome: &mut Outcome) -> Result<Log, CliError> {
+pub(crate) fn read_export(path: &PathBuf, outcome: &mut Outcome) -> Result<Log, CliError> {
     let file = std::fs::File::open(path).map_err(|e| CliError::read(path, e))?;
     let mut err = Output::stderr();
     let mut log = Log::default();

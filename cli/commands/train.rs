@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 
-use crate::exit::CliError;
+use crate::exit::{CliError, Outcome};
 use crate::output::Output;
+use routec_analytics::render::HtmlOptions;
 use routec_classifier::{
     policy_block, predict_outcomes, render_comparison, render_report, suggest_thresholds, train, Dataset, Metrics,
     Model, TrainOptions,
@@ -18,8 +19,20 @@ use routec_classifier::{
 pub struct TrainArgs {
     /// Labelled tickets: CSV or JSON Lines; several files are concatenated
     /// (e.g. the history plus a feedback export of resolved tickets).
-    #[arg(required = true, value_name = "DATA")]
+    #[arg(required_unless_present = "from_log", value_name = "DATA")]
     pub data: Vec<PathBuf>,
+    /// Train on `routec serve`'s decision log instead (`sqlite:PATH`,
+    /// `postgres://…`, or a JSON Lines export as `routec report --log` reads):
+    /// resolved tickets, each labelled by the destination a human finally chose. The model is written only when it beats the
+    /// current one (`--compare`, else the file at `--out`) on the holdout.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["data", "warm_start", "export_split"])]
+    pub from_log: Option<String>,
+    /// With --from-log: how far back to read, e.g. `90d`, `12w`, `36h`
+    #[arg(long, default_value = "90d", value_name = "AGE")]
+    pub since: String,
+    /// With --from-log: when the window ends (RFC 3339) [default: now]
+    #[arg(long, value_name = "TIME", requires = "from_log")]
+    pub now: Option<String>,
     /// Text fields, comma-separated dotted paths [default: subject,body, or the warm-start model's]
     #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
     pub text: Vec<String>,
@@ -74,6 +87,9 @@ pub struct TrainArgs {
     /// Print the report as JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// With --from-log: also write the comparison as a self-contained HTML page with charts
+    #[arg(long, value_name = "FILE", requires = "from_log")]
+    pub html: Option<PathBuf>,
 }
 
 fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], CliError> {
@@ -90,13 +106,109 @@ fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], CliError> {
     Ok([lo, hi])
 }
 
+/// The training flags every source of data shares.
+fn apply_flags(mut opts: TrainOptions, args: &TrainArgs) -> Result<TrainOptions, CliError> {
+    opts.holdout = args.holdout;
+    opts.seed = args.seed;
+    opts.alpha = 1.0 / args.c;
+    opts.max_iterations = args.max_iter;
+    opts.min_df = args.min_df.max(1);
+    opts.max_features = args.max_features;
+    opts.calibrate = !args.no_calibrate;
+    if let Some(spec) = &args.char_ngrams {
+        opts.char_ngrams = parse_char_ngrams(spec)?;
+    }
+    Ok(opts)
+}
+
+/// `routec train --from-log`: retrain on the decision log, write the
+/// candidate only when it beats the current model.
+fn from_log(args: &TrainArgs, url: &str, outcome: &mut Outcome) -> Result<(), CliError> {
+    use routec_analytics::report::Log;
+    use routec_analytics::train_log;
+    let now = match &args.now {
+        Some(text) => text
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| CliError::Usage(format!("`--now {text}` is not an RFC 3339 time with an offset: {e}")))?,
+        None => jiff::Timestamp::now(),
+    };
+    let period =
+        routec_server::config::parse_duration(&args.since).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
+    let period = jiff::SignedDuration::try_from(period).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
+    let since = now.checked_sub(period).map_err(|e| CliError::Usage(format!("--since: {e}")))?;
+    let current_path = args.compare.clone().or_else(|| args.out.is_file().then(|| args.out.clone()));
+    let current = current_path.as_ref().map(|p| Model::load(p)).transpose().map_err(CliError::Model)?;
+    let pick = |given: &[String], from_model: Option<&Vec<String>>, default: &[&str]| -> Vec<String> {
+        match (given.is_empty(), from_model) {
+            (false, _) => given.to_vec(),
+            (true, Some(fields)) => fields.clone(),
+            (true, None) => default.iter().map(|s| s.to_string()).collect(),
+        }
+    };
+    // Without flags, read what the current model reads, so the two compare like for like.
+    let text = pick(&args.text, current.as_ref().map(|m| &m.info().features.text_fields), &["subject", "body"]);
+    let features = pick(&args.features, current.as_ref().map(|m| &m.info().features.meta_fields), &[]);
+    let opts = apply_flags(TrainOptions::new(text, features, train_log::LABEL_COLUMN.into()), args)?;
+    // The end is exclusive in the store; a decision made at `now` counts.
+    let end = now.checked_add(jiff::SignedDuration::from_millis(1)).unwrap_or(now);
+    let log = if url.starts_with("sqlite:") || url.contains("://") {
+        Log::read_store(url, since, end).map_err(|e| CliError::Unusable {
+            path: PathBuf::from(without_credentials(url)),
+            expected: "a routec decision log",
+            source: Box::new(e),
+        })?
+    } else {
+        crate::commands::report::read_export(&PathBuf::from(url), outcome)?
+    };
+    let tickets = train_log::resolved(&log, since, end);
+    let retrained = train_log::retrain(&tickets, since, &opts, current.as_ref()).map_err(CliError::Data)?;
+    if retrained.report.written {
+        retrained.model.save(&args.out).map_err(CliError::Model)?;
+    }
+    if let Some(path) = &args.html {
+        let footer = format!("routec train --from-log · as of {now}");
+        let page = retrained
+            .report
+            .document()
+            .to_html(&HtmlOptions { refresh_seconds: None, footer: Some(footer) })
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        std::fs::write(path, page).map_err(|e| CliError::write(path, e))?;
+    }
+    let mut out = Output::stdout();
+    if args.json {
+        let report = serde_json::json!({
+            "model": args.out,
+            "current_model": current_path,
+            "report": retrained.report,
+        });
+        writeln!(out, "{report:#}")?;
+        return Ok(());
+    }
+    write!(out, "{}", retrained.report.text())?;
+    if retrained.report.written {
+        writeln!(out, "wrote {}", args.out.display())?;
+    }
+    Ok(())
+}
+
+/// A store URL fit for messages: `postgres://user:secret@host/db` loses its credentials.
+fn without_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
 /// Runs `routec train`.
-pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+pub fn run(args: &TrainArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     if !(0.0..1.0).contains(&args.holdout) {
         return Err(CliError::Usage(format!("--holdout must be in 0..1, got {}", args.holdout)));
     }
     if args.c <= 0.0 || !args.c.is_finite() {
         return Err(CliError::Usage(format!("--c must be positive, got {}", args.c)));
+    }
+    if let Some(url) = &args.from_log {
+        return from_log(args, url, outcome);
     }
     let old_path = args.warm_start.as_ref().or(args.compare.as_ref());
     let old = old_path.map(|p| Model::load(p)).transpose().map_err(CliError::Model)?;
@@ -116,17 +228,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         text = vec!["subject".into(), "body".into()];
     }
     let data = Dataset::load(&args.data).map_err(CliError::Data)?;
-    let mut opts = TrainOptions::new(text, features, args.label.clone());
-    opts.holdout = args.holdout;
-    opts.seed = args.seed;
-    opts.alpha = 1.0 / args.c;
-    opts.max_iterations = args.max_iter;
-    opts.min_df = args.min_df.max(1);
-    opts.max_features = args.max_features;
-    opts.calibrate = !args.no_calibrate;
-    if let Some(spec) = &args.char_ngrams {
-        opts.char_ngrams = parse_char_ngrams(spec)?;
-    }
+    let mut opts = apply_flags(TrainOptions::new(text, features, args.label.clone()), args)?;
     if let Some(old) = warm {
         opts.hash_bits = old.info().features.hash_bits;
         opts.char_ngrams = old.info().features.char_ngrams;

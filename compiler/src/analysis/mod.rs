@@ -16,10 +16,12 @@
 //! `exhaustive` (non-exhaustive-matrix, unreachable-row, overlapping-rows),
 //! `nowhere` (routes-nowhere), `fallbacks` (fallback-cycle), `coverage` with
 //! `hours` (closed-coverage), `sla` (sla-missing, sla-order, sla-no-hours),
-//! `unused` (unused).
+//! `unused` (unused). `diff` compares two versions of a policy in one
+//! ticket space (`routec diff`).
 
 mod cover;
 mod coverage;
+mod diff;
 mod example;
 mod exhaustive;
 mod fallbacks;
@@ -37,6 +39,7 @@ mod unused;
 use crate::diagnostic::Diagnostics;
 use crate::hir::Policy;
 
+pub use diff::{diff, BranchRef, Change, DiffError, PolicyDiff, PrioritySource, Side, Witness};
 pub use example::Example;
 pub use flow::{Gap, Reuse, Status, Stop};
 

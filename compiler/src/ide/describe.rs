@@ -7,7 +7,7 @@ use crate::hir::{Policy, Schedule, Ty};
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A type as the schema writes it: `free | pro | enterprise`, `[string]`.
-pub(super) fn ty(policy: &Policy, ty: &Ty) -> String {
+pub(crate) fn ty(policy: &Policy, ty: &Ty) -> String {
     match ty {
         Ty::Text => "text".into(),
         Ty::String => "string".into(),

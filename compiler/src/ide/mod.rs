@@ -17,7 +17,7 @@
 mod assists;
 mod complete;
 mod context;
-mod describe;
+pub(crate) mod describe;
 mod folding;
 mod hover;
 mod index;
