@@ -323,7 +323,7 @@ mod tests {
         assert_eq!((joined.start, joined.end), (0, 8));
         assert_eq!(e("re*").message, "the prefix `re*` is too short");
         assert_eq!(e("c++*").message, "`c++*`: `*` must follow a letter or digit");
-        assert_eq!(e("cancel~").message, "`cancel` is too short for typo tolerance");
+        assert_eq!(e("renew~").message, "`renew` is too short for typo tolerance");
         assert_eq!(e("refund*~").message, "`refund*~` has more than one mark");
         assert_eq!(e("e-mail~~").message, "`e-mail~~` has more than one mark");
         let late = e("please  refund  re*");
