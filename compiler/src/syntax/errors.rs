@@ -50,7 +50,11 @@ pub fn to_diagnostic(file: FileId, chunk: (usize, usize), text: &str, error: &pe
         (true, false) => "end of file".to_string(),
     };
     let message = format!("expected {}, found {found_text}", join_or(&expected));
-    let mut d = Diagnostic::error(Code::Syntax, message).primary(span, format!("unexpected {found_text}"));
+    let label = match (at_item_end, item) {
+        (true, Some(item)) => format!("the `{item}` ends here"),
+        _ => format!("unexpected {found_text}"),
+    };
+    let mut d = Diagnostic::error(Code::Syntax, message).primary(span, label);
     if let Some(keyword) = misspelled_keyword(&expected, found) {
         return d.help(format!("did you mean `{keyword}`?")).suggest(keyword.to_string());
     }
@@ -77,12 +81,18 @@ fn misspelled_keyword<'a>(expected: &'a [String], found: &str) -> Option<&'a str
         candidates.extend(super::ITEM_KEYWORDS.iter().filter(|k| !k.starts_with('@')));
     }
     let found_lower = found.to_lowercase();
-    // A keyword written in capitals is the keyword; otherwise a close one.
+    // A keyword written in capitals is the keyword; otherwise one typo away
+    // (two in a long word): keywords are short, and a looser match would
+    // take `route` for `role`.
+    let typos = if found.len() >= 8 { 2 } else { 1 };
     candidates
         .iter()
         .copied()
         .find(|c| *c == found_lower)
-        .or_else(|| crate::semantic::suggest::closest(found, candidates.iter().copied()))
+        .or_else(|| {
+            crate::semantic::suggest::closest(found, candidates.iter().copied())
+                .filter(|c| strsim::damerau_levenshtein(&found_lower, c) <= typos)
+        })
         .filter(|c| *c != found)
 }
 
