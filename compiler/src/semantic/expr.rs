@@ -530,7 +530,8 @@ impl Checker<'_> {
                             .help("list the words or phrases to look for"),
                     );
                     None
-                } else if !phrases.iter().fold(true, |valid, p| self.phrase_is_valid(p) && valid) {
+                } else if phrases.iter().filter(|p| !self.phrase_is_valid(p)).count() > 0 {
+                    // Every phrase is checked (not only up to the first bad one).
                     None
                 } else {
                     let id = KeywordSetId(self.policy.keyword_sets.len() as u32);
