@@ -439,13 +439,15 @@ pub fn original_span(original: &str, start: usize, end: usize) -> (usize, usize)
     let (mut from, mut to) = (None, None);
     let ascii = original.is_ascii();
     for (i, c) in original.char_indices() {
-        if from.is_none() && out >= start {
-            from = Some(i);
-        }
         // The two paths of `normalise_into`: ASCII text folds four control
         // characters and collapses runs of spaces; other text collapses
         // every run of white space.
         let space = if ascii { matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r') } else { c.is_whitespace() };
+        // A match never starts with white space: it starts at the first
+        // other character from there (not inside the run before it).
+        if from.is_none() && out >= start && !space {
+            from = Some(i);
+        }
         if space {
             if !last_space {
                 out += 1;
