@@ -54,6 +54,7 @@ codes! {
     Import => "route::import", "an import that cannot be read or loops";
     UnknownAllow => "route::unknown-allow", "an `@allow` naming a code that does not exist";
     EmptyKeywords => "route::empty-keywords", "a keyword set with no phrases or an empty phrase";
+    BadPhrase => "route::bad-phrase", "a keyword phrase whose gap (`~N`), prefix (`*`) or typo mark (`~`) is malformed";
     ClassifierLabels => "route::classifier-labels", "declared intents differ from the model's labels";
     MissingModel => "route::missing-model", "a classifier model file that does not exist";
     UnreachableRule => "route::unreachable-rule", "a rule or escalation that can never match";

@@ -15,6 +15,7 @@ pub mod interp;
 pub mod io;
 pub mod ir;
 pub mod jit;
+pub mod phrase;
 pub mod semantic;
 pub mod snippet;
 pub mod source;

@@ -169,6 +169,12 @@ impl Ticket {
                     let holds = match test {
                         StringTest::ListContains => self.pick(&format!("list {path} {value}"), &[false, true]),
                         StringTest::Equals => self.string(path) == *value,
+                        // The runtime's `url::path_under`: whole path segments.
+                        StringTest::PathPrefix => {
+                            let s = self.string(path);
+                            s.strip_prefix(value.trim_end_matches('/'))
+                                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                        }
                         StringTest::Op(op) => {
                             let s = self.string(path);
                             match op.keyword() {

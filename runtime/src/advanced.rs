@@ -28,7 +28,7 @@
 use crate::{Policy, Ticket};
 use routec_compiler::{hir, Compiled, Diagnostic, SourceDb};
 
-pub use crate::signals::Signals;
+pub use crate::signals::{KeywordMatch, Signals};
 pub use crate::ticket::{FieldValue, GivenSignals};
 pub use routec_compiler::ir::{Program, RawOutcome};
 

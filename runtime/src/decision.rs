@@ -260,7 +260,7 @@ pub struct Alternative {
     pub confidence: f64,
 }
 
-/// A named keyword set that matched a field.
+/// A named keyword set that matched a field, with its first match there.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[non_exhaustive]
 pub struct KeywordHit {
@@ -268,6 +268,12 @@ pub struct KeywordHit {
     pub set: String,
     /// The dotted path of the field it matched in.
     pub field: String,
+    /// The phrase of the set that matched, lower-cased (`"cancel ~2 subscription"`).
+    pub phrase: String,
+    /// The text it matched, as the ticket wrote it (`"Cancel my subscription"`).
+    pub text: String,
+    /// Where: the byte range of `text` in the field, `[start, end)`.
+    pub span: (usize, usize),
 }
 
 /// One rule the engine tried, in order.
@@ -409,7 +415,14 @@ impl Decision {
             } else {
                 format!(
                     " · keywords {}",
-                    s.keywords.iter().map(|k| format!("{} in {}", k.set, k.field)).collect::<Vec<_>>().join(", ")
+                    s.keywords
+                        .iter()
+                        .map(|k| {
+                            let text = k.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                            format!("{} in {}: \"{text}\" matched \"{}\"", k.set, k.field, k.phrase)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         );
@@ -569,7 +582,7 @@ impl DecisionBuilder {
             let i = i as u32;
             trace.push(step(info, i == raw.enforced_branch || i == raw.branch));
         }
-        let signal_report = signal_report(hir, signals);
+        let signal_report = signal_report(hir, ticket, signals);
         let enforced = self.routed(compiled, ticket, ctx, raw.priority, raw.enforced_branch, &signal_report, &trace);
         let shadow = (raw.branch != raw.enforced_branch)
             .then(|| {
@@ -732,7 +745,7 @@ fn whole_seconds(t: jiff::Timestamp) -> jiff::Timestamp {
     jiff::Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
-fn signal_report(hir: &hir::Policy, s: &Signals) -> SignalReport {
+fn signal_report(hir: &hir::Policy, ticket: &Ticket, s: &Signals) -> SignalReport {
     let label = |i: u32| -> Option<String> {
         let c = hir.classifier.as_ref()?;
         hir.enum_def(c.labels).values.get(i as usize).map(|v| v.name.clone())
@@ -757,9 +770,15 @@ fn signal_report(hir: &hir::Policy, s: &Signals) -> SignalReport {
         keywords: s
             .keyword_hits
             .iter()
-            .map(|(set, field)| KeywordHit {
-                set: hir.keyword_sets[set.index()].name.clone().unwrap_or_default(),
-                field: hir.field(*field).path.clone(),
+            .map(|m| KeywordHit {
+                set: hir.keyword_sets[m.set.index()].name.clone().unwrap_or_default(),
+                field: hir.field(m.field).path.clone(),
+                phrase: m.phrase.clone(),
+                text: match ticket.values.get(m.field.index()) {
+                    Some(FieldValue::Text(t)) => t.get(m.span.0..m.span.1).unwrap_or_default().to_string(),
+                    _ => String::new(),
+                },
+                span: m.span,
             })
             .collect(),
     }

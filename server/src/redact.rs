@@ -85,6 +85,12 @@ impl Redactor {
     /// fields it copies (`handoff.fields`, keyed by dotted path) are redacted
     /// like the ticket's.
     pub fn decision(&self, decision: &mut Value) {
+        // A keyword match quotes the text it matched in its field.
+        for keywords in ["/signals/keywords", "/handoff/keywords"] {
+            if let Some(Value::Array(hits)) = decision.pointer_mut(keywords) {
+                hits.iter_mut().for_each(|hit| self.keyword_hit(hit));
+            }
+        }
         let Some(fields) = decision.get_mut("handoff").and_then(|h| h.get_mut("fields")).and_then(Value::as_object_mut)
         else {
             return;
@@ -96,6 +102,24 @@ impl Redactor {
             for value in fields.values_mut() {
                 scrub_strings(value);
             }
+        }
+    }
+}
+
+impl Redactor {
+    /// A keyword match's quoted `text` when its field is redacted (the
+    /// phrase and the span stay: they say why the set matched, not what the
+    /// customer wrote); e-mail addresses in it when scrubbing.
+    fn keyword_hit(&self, hit: &mut Value) {
+        let field = hit.get("field").and_then(Value::as_str).unwrap_or_default();
+        let segments: Vec<&str> = field.split('.').collect();
+        let redacted =
+            self.paths.iter().any(|p| p.len() <= segments.len() && p.iter().zip(&segments).all(|(a, b)| a == b));
+        let Some(text) = hit.get_mut("text") else { return };
+        if redacted {
+            *text = Value::String(REDACTED.into());
+        } else if self.scrub_emails {
+            scrub_strings(text);
         }
     }
 }
@@ -282,6 +306,20 @@ mod tests {
         redactor(&["customer", "meta.secret"], RedactMode::Remove, false).decision(&mut d);
         assert_eq!(d["handoff"]["fields"], json!({"channel": "email", "meta": {"kept": 1}}));
         assert_eq!(d["destination"]["name"], json!("billing"));
+    }
+
+    #[test]
+    fn keyword_matches_do_not_quote_redacted_fields() {
+        let hit = |field: &str, text: &str| json!({"set": "churn", "field": field, "phrase": "cancel ~2 subscription", "text": text, "span": [0, 5]});
+        let mut d = json!({
+            "signals": {"keywords": [hit("body", "cancel my subscription"), hit("subject", "mail ap@northwind.example")]},
+            "handoff": {"keywords": [hit("body", "cancel my subscription")], "fields": {}}
+        });
+        redactor(&["body"], RedactMode::Remove, true).decision(&mut d);
+        assert_eq!(d["signals"]["keywords"][0]["text"], json!(REDACTED));
+        assert_eq!(d["signals"]["keywords"][0]["phrase"], json!("cancel ~2 subscription"));
+        assert_eq!(d["signals"]["keywords"][1]["text"], json!("mail [email]"));
+        assert_eq!(d["handoff"]["keywords"][0]["text"], json!(REDACTED));
     }
 
     #[test]

@@ -165,7 +165,10 @@ impl Completions<'_> {
             }
             Context::Anything => {
                 self.condition();
-                self.words(&["when", "and", "or", "not", "in", "has", "matches"], CompletionKind::Keyword);
+                self.words(
+                    &["when", "and", "or", "not", "in", "has", "matches", "starts_with", "ends_with", "contains"],
+                    CompletionKind::Keyword,
+                );
                 self.words(CLAUSES, CompletionKind::Keyword);
             }
         }
@@ -221,7 +224,11 @@ impl Completions<'_> {
             self.push("threshold", CompletionKind::Signal, Some("number: the intent's threshold".to_string()));
         }
         self.push("priority", CompletionKind::Signal, Some("the computed priority".to_string()));
-        self.push("text", CompletionKind::Signal, Some("all text fields, with `has`".to_string()));
+        self.push(
+            "text",
+            CompletionKind::Signal,
+            Some("all text fields, with `has`, `matches`, `contains`…".to_string()),
+        );
         self.push("not", CompletionKind::Keyword, None);
     }
 

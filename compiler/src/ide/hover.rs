@@ -9,7 +9,9 @@ use super::index::{Def, DefKind};
 use super::lexer::word_at;
 use super::Snapshot;
 use crate::hir::{self, Policy, Ty};
+use crate::phrase::Phrase;
 use crate::source::{FileId, Span};
+use crate::syntax::ast;
 
 /// Phrases shown before "and N more".
 const SHOWN_PHRASES: usize = 12;
@@ -26,11 +28,54 @@ pub(super) fn hover(snap: &Snapshot, file: FileId, offset: usize) -> Option<Hove
         let markdown = describe_def(snap, &snap.index().defs[def]);
         return Some(Hover { span, markdown });
     }
+    if let Some(h) = phrase_at(snap, file, offset) {
+        return Some(h);
+    }
     let text = snap.text(file);
     let (start, end) = word_at(text, offset)?;
     let word = text.get(start..end)?;
     let markdown = builtin(word)?;
     Some(Hover { span: Span::new(file, start, end), markdown })
+}
+
+/// A keyword phrase with marks (`~N`, `word*`, `word~`) under the cursor:
+/// what it matches, in words.
+fn phrase_at(snap: &Snapshot, file: FileId, offset: usize) -> Option<Hover> {
+    fn in_expr<'a>(e: &'a ast::Expr, offset: usize, out: &mut Option<&'a ast::StrLit>) {
+        if (e.span.start as usize) > offset || offset > e.span.end as usize {
+            return;
+        }
+        match &e.kind {
+            ast::ExprKind::Or(parts) | ast::ExprKind::And(parts) => parts.iter().for_each(|p| in_expr(p, offset, out)),
+            ast::ExprKind::Not(inner) | ast::ExprKind::Paren(inner) => in_expr(inner, offset, out),
+            ast::ExprKind::Has { target: ast::HasTarget::Inline(phrases, _), .. } => in_list(phrases, offset, out),
+            _ => {}
+        }
+    }
+    fn in_list<'a>(phrases: &'a [ast::StrLit], offset: usize, out: &mut Option<&'a ast::StrLit>) {
+        if let Some(p) = phrases.iter().find(|p| (p.span.start as usize) < offset && offset < p.span.end as usize) {
+            *out = Some(p);
+        }
+    }
+    let mut found = None;
+    for policy in snap.analysis.asts.iter().filter(|a| a.file == file) {
+        for item in policy.items.iter().filter(|i| i.span.start as usize <= offset && offset <= i.span.end as usize) {
+            match &item.kind {
+                ast::ItemKind::Keywords(k) => in_list(&k.phrases, offset, &mut found),
+                ast::ItemKind::Rule(r) | ast::ItemKind::Escalate(r) => in_expr(&r.when, offset, &mut found),
+                ast::ItemKind::Priority(p) => p.rules.iter().for_each(|r| in_expr(&r.when, offset, &mut found)),
+                _ => {}
+            }
+        }
+    }
+    let literal = found?;
+    let phrase = Phrase::parse(&literal.value).ok().filter(|p| !p.is_literal())?;
+    let markdown = format!(
+        "{}\n\nkeyword phrase: {}, on whole words, ignoring case",
+        code(&format!("\"{}\"", literal.value)),
+        phrase.describe()
+    );
+    Some(Hover { span: literal.span, markdown })
 }
 
 fn code(line: &str) -> String {
@@ -284,7 +329,10 @@ fn builtin(word: &str) -> Option<String> {
         "confidence" => signal("number", "built-in signal: how sure the classifier is of its intent, 0..1"),
         "threshold" => signal("number", "built-in signal: the classifier's threshold for the predicted intent"),
         "language" => signal(&hir::LANGUAGES.join(" | "), "built-in signal: the language the ticket is written in"),
-        "text" => Some(format!("{}\n\nevery `text` field at once; only works with `has`", code("text has KEYWORDS"))),
+        "text" => Some(format!(
+            "{}\n\nevery `text` field at once, with `has`, `matches`, `starts_with`, `ends_with` or `contains`",
+            code("text has KEYWORDS")
+        )),
         _ => keyword_doc(word).map(|doc| format!("{}\n\n{doc}", code(word))),
     }
 }

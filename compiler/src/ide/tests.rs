@@ -142,6 +142,31 @@ fn hover_shows_what_a_name_is() {
     insta::assert_snapshot!(shown.join("\n\n=====\n\n"));
 }
 
+#[test]
+fn hover_explains_a_loose_keyword_phrase() {
+    let source = ACME
+        .replace(r#"["refund", "money back"]"#, r#"["refund*", "money ~2 back", "plain words"]"#)
+        .replace("text has refunds", r#"text has refunds or body has ["subscription~"]"#);
+    let cases = [
+        ("money ~2 back", "money ~2 $0back"),
+        ("refund*", "refun$0d*"),
+        ("subscription~", "subscri$0ption~"),
+        ("plain words", "plain w$0ords"),
+    ];
+    let shown: Vec<String> = cases
+        .iter()
+        .map(|(plain, marked)| {
+            let (snap, file, offset) = fixture(&source.replacen(plain, marked, 1));
+            let shown = show_cursor(&snap, file, offset);
+            match snap.hover(file, offset) {
+                Some(h) => format!("{shown}\n----- HOVER {}\n{}", show_span(&snap, h.span), h.markdown),
+                None => format!("{shown}\n----- NO HOVER"),
+            }
+        })
+        .collect();
+    insta::assert_snapshot!(shown.join("\n\n=====\n\n"));
+}
+
 fn complete(source: &str) -> String {
     let (snap, file, offset) = fixture(source);
     let text = snap.text(file).to_string();

@@ -26,8 +26,8 @@ impl Checker<'_> {
                 self.in_list(lhs, *negated, list, *list_span, in_priority)
             }
             ast::ExprKind::Has { lhs, target } => self.has(lhs, target),
-            ast::ExprKind::Matches { lhs, target } => self.matches(lhs, target),
-            ast::ExprKind::StringTest { lhs, op, value } => self.string_test(lhs, *op, value),
+            ast::ExprKind::Matches { lhs, target } => self.matches(lhs, target, e.span),
+            ast::ExprKind::StringTest { lhs, op, value } => self.string_test(lhs, *op, value, e.span),
         };
         Expr { kind, span: e.span }
     }
@@ -70,9 +70,12 @@ impl Checker<'_> {
         }
         if dotted == "text" {
             self.error(
-                Diagnostic::error(Code::TypeMismatch, "`text` stands for all text fields and only works with `has`")
-                    .primary(path.span, "used outside `has`")
-                    .help("write `text has KEYWORDS`, or name one field such as `subject`"),
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    "`text` stands for all text fields and only works with text tests",
+                )
+                .primary(path.span, "used outside `has`, `matches`, `starts_with`, `ends_with` or `contains`")
+                .help("write `text has KEYWORDS` or `text matches \"…\"`, or name one field such as `subject`"),
             );
             return None;
         }
@@ -475,7 +478,7 @@ impl Checker<'_> {
     }
 
     /// The text scope on the left of `has` / `matches` / string tests.
-    fn text_field(&mut self, lhs: &ast::Operand, allow_all: bool, what: &str) -> Option<TextScope> {
+    fn text_field(&mut self, lhs: &ast::Operand, what: &str) -> Option<TextScope> {
         let ast::Operand::Path(path) = lhs else {
             self.error(
                 Diagnostic::error(Code::TypeMismatch, format!("`{what}` needs a text field on its left"))
@@ -485,15 +488,7 @@ impl Checker<'_> {
             return None;
         };
         if path.dotted() == "text" && self.policy.field_by_path("text").is_none() {
-            if allow_all {
-                return Some(TextScope::AllText);
-            }
-            self.error(
-                Diagnostic::error(Code::TypeMismatch, format!("`text` cannot be used with `{what}`"))
-                    .primary(path.span, "all text fields at once only works with `has`")
-                    .help("name one field, e.g. `body`"),
-            );
-            return None;
+            return Some(TextScope::AllText);
         }
         let (op, ty) = self.operand_path(path, false)?;
         match (op, ty) {
@@ -506,11 +501,7 @@ impl Checker<'_> {
                         format!("`{what}` works on text, but `{}` is {shown}", path.dotted()),
                     )
                     .primary(path.span, format!("this is {shown}"))
-                    .help(if allow_all {
-                        "use a text or string field, or `text` for all text fields"
-                    } else {
-                        "use a text or string field"
-                    }),
+                    .help("use a text or string field, or `text` for all text fields"),
                 );
                 None
             }
@@ -518,7 +509,7 @@ impl Checker<'_> {
     }
 
     fn has(&mut self, lhs: &ast::Operand, target: &ast::HasTarget) -> ExprKind {
-        let scope = self.text_field(lhs, true, "has");
+        let scope = self.text_field(lhs, "has");
         let set = match target {
             ast::HasTarget::Set(name) => match self.keyword_ids.get(&name.name) {
                 Some(id) => Some(*id),
@@ -539,6 +530,9 @@ impl Checker<'_> {
                             .help("list the words or phrases to look for"),
                     );
                     None
+                } else if phrases.iter().filter(|p| !self.phrase_is_valid(p)).count() > 0 {
+                    // Every phrase is checked (not only up to the first bad one).
+                    None
                 } else {
                     let id = KeywordSetId(self.policy.keyword_sets.len() as u32);
                     self.policy.keyword_sets.push(KeywordSet {
@@ -556,8 +550,8 @@ impl Checker<'_> {
         }
     }
 
-    fn matches(&mut self, lhs: &ast::Operand, target: &ast::MatchTarget) -> ExprKind {
-        let scope = self.text_field(lhs, false, "matches");
+    fn matches(&mut self, lhs: &ast::Operand, target: &ast::MatchTarget, span: Span) -> ExprKind {
+        let scope = self.text_field(lhs, "matches");
         let regex = match target {
             ast::MatchTarget::Named(name) => match self.regex_ids.get(&name.name) {
                 Some(id) => Some(*id),
@@ -588,11 +582,14 @@ impl Checker<'_> {
         };
         match (scope, regex) {
             (Some(TextScope::Field(field)), Some(regex)) => ExprKind::Regex { field, regex },
+            (Some(TextScope::AllText), Some(regex)) => {
+                self.any_text_field(span, |field| ExprKind::Regex { field, regex })
+            }
             _ => ExprKind::Const(false),
         }
     }
 
-    fn string_test(&mut self, lhs: &ast::Operand, op: StringOp, value: &ast::StrLit) -> ExprKind {
+    fn string_test(&mut self, lhs: &ast::Operand, op: StringOp, value: &ast::StrLit, span: Span) -> ExprKind {
         if let Some(path_prefix) = self.url_path_prefix(lhs, op, value) {
             return path_prefix;
         }
@@ -610,12 +607,32 @@ impl Checker<'_> {
                 }
             }
         }
-        match self.text_field(lhs, false, op.keyword()) {
-            Some(TextScope::Field(field)) => {
-                ExprKind::StringTest { field, test: StringTest::Op(op), value: value.value.clone() }
-            }
-            _ => ExprKind::Const(false),
+        let test = |field| ExprKind::StringTest { field, test: StringTest::Op(op), value: value.value.clone() };
+        match self.text_field(lhs, op.keyword()) {
+            Some(TextScope::Field(field)) => test(field),
+            Some(TextScope::AllText) => self.any_text_field(span, test),
+            None => ExprKind::Const(false),
         }
+    }
+
+    /// `text matches R`, `text contains "x"`…: the test on each `text` field,
+    /// joined with `or`. Spelled out in the HIR, so the engines, the trace
+    /// and the analyses see only tests they already know (and the analyses
+    /// see that `subject matches R` implies `text matches R`).
+    fn any_text_field(&mut self, span: Span, test: impl Fn(FieldId) -> ExprKind) -> ExprKind {
+        let fields: Vec<FieldId> = (0..self.policy.fields.len() as u32)
+            .map(FieldId)
+            .filter(|f| self.policy.field(*f).ty == Ty::Text)
+            .collect();
+        if fields.is_empty() {
+            self.error(
+                Diagnostic::error(Code::TypeMismatch, "`text` stands for the `text` fields, but the ticket has none")
+                    .primary(span, "no field to test")
+                    .help("declare free-text fields as `text` (e.g. `body: text`), or name a `string` field"),
+            );
+            return ExprKind::Const(false);
+        }
+        ExprKind::Or(fields.into_iter().map(|field| Expr { kind: test(field), span }).collect())
     }
 }
 

@@ -5,15 +5,17 @@ use super::Rule;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-pub fn to_diagnostic(file: FileId, offset: usize, text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+/// The diagnostic for a parse error in the chunk `chunk` (byte range of
+/// `text`; the whole file when it is one chunk). Every one gets a `help:`:
+/// a did-you-mean for a misspelled keyword, a hint for common slips, else
+/// the form of the item being written.
+pub fn to_diagnostic(file: FileId, chunk: (usize, usize), text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let (offset, chunk_end) = (chunk.0.min(text.len()), chunk.1.min(text.len()));
     let position = match error.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     } + offset;
     let position = position.min(text.len());
-    let found_len = token_len(&text[position..]);
-    let found = &text[position..position + found_len];
-    let span = Span::new(file, position, position + found_len);
     let mut expected: Vec<String> = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             positives.iter().filter_map(|r| describe(*r)).collect()
@@ -22,21 +24,151 @@ pub fn to_diagnostic(file: FileId, offset: usize, text: &str, error: &pest::erro
     };
     expected.sort();
     expected.dedup();
-    let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
     if expected.is_empty() {
         expected.push("an item".to_string());
     }
-    let message = if expected.is_empty() {
-        format!("unexpected {found_text}")
-    } else {
-        format!("expected {}, found {found_text}", join_or(&expected))
-    };
-    let help = hint(&expected, found);
-    let mut d = Diagnostic::error(Code::Syntax, message).primary(span, format!("unexpected {found_text}"));
-    if let Some(h) = help {
-        d = d.help(h);
+    let chunk_text = text.get(offset..chunk_end.max(offset)).unwrap_or_default();
+    let item = item_keyword(chunk_text);
+    // The chunk ended before the item did: what follows belongs to the next
+    // item, so the error is at the end of this one, not at the next one.
+    let item_end = offset + chunk_text.trim_end().len();
+    let at_item_end = position >= item_end && chunk_end < text.len();
+    if (at_item_end || position >= text.len()) && expected.iter().any(|e| e == "`}`") {
+        if let Some(open) = unclosed_brace(chunk_text) {
+            return unclosed(file, offset + open, item_end, item);
+        }
     }
+    let (found, span) = if at_item_end {
+        ("", Span::new(file, item_end, item_end))
+    } else {
+        let len = token_len(&text[position..]);
+        (&text[position..position + len], Span::new(file, position, position + len))
+    };
+    let found_text = match (found.is_empty(), at_item_end) {
+        (false, _) => format!("`{found}`"),
+        (true, true) => format!("the end of this `{}`", item.unwrap_or("item")),
+        (true, false) => "end of file".to_string(),
+    };
+    let message = format!("expected {}, found {found_text}", join_or(&expected));
+    let label = match (at_item_end, item) {
+        (true, Some(item)) => format!("the `{item}` ends here"),
+        _ => format!("unexpected {found_text}"),
+    };
+    let mut d = Diagnostic::error(Code::Syntax, message).primary(span, label);
+    if let Some(keyword) = misspelled_keyword(&expected, found) {
+        return d.help(format!("did you mean `{keyword}`?")).suggest(keyword.to_string());
+    }
+    let before = text[..position].trim_end();
+    let help = hint(&expected, found, before, at_item_end)
+        .or_else(|| item.and_then(item_form).map(|form| format!("{form}; see docs/language.md")))
+        .unwrap_or_else(|| "compare the line with the grammar summary in docs/language.md".to_string());
+    d = d.help(help);
     d
+}
+
+/// The keyword `found` is probably a typo of: one of the keywords expected
+/// here, or an item keyword where an item was expected.
+fn misspelled_keyword<'a>(expected: &'a [String], found: &str) -> Option<&'a str> {
+    if found.is_empty() || !found.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut candidates: Vec<&str> = expected
+        .iter()
+        .filter_map(|e| e.strip_prefix('`')?.strip_suffix('`'))
+        .filter(|k| k.chars().all(|c| c.is_ascii_alphabetic() || c == '_'))
+        .collect();
+    if expected.iter().any(|e| e == "an item") {
+        candidates.extend(super::ITEM_KEYWORDS.iter().filter(|k| !k.starts_with('@')));
+    }
+    let found_lower = found.to_lowercase();
+    // A keyword written in capitals is the keyword; otherwise one typo away
+    // (two in a long word): keywords are short, and a looser match would
+    // take `route` for `role`.
+    let typos = if found.len() >= 8 { 2 } else { 1 };
+    candidates
+        .iter()
+        .copied()
+        .find(|c| *c == found_lower)
+        .or_else(|| {
+            crate::semantic::suggest::closest(found, candidates.iter().copied())
+                .filter(|c| strsim::damerau_levenshtein(&found_lower, c) <= typos)
+        })
+        .filter(|c| *c != found)
+}
+
+/// The first word of a chunk after its `@allow(…)` lines and comments: the
+/// item it holds.
+fn item_keyword(chunk: &str) -> Option<&'static str> {
+    let first =
+        chunk.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("@allow"))?;
+    let word: String = first.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    super::ITEM_KEYWORDS.iter().copied().find(|k| *k == word)
+}
+
+/// How an item is written, for the `help:` of an error inside one.
+fn item_form(item: &str) -> Option<&'static str> {
+    Some(match item {
+        "policy" => "a policy line reads `policy \"NAME\" version N`",
+        "import" => "an import reads `import \"teams.route\"`",
+        "mode" => "write `mode shadow` or `mode enforce`",
+        "ticket" => "the ticket schema reads `ticket { subject: text  tier: free | pro  customer { vip: bool } }`",
+        "schedule" => "a schedule reads `schedule NAME { tz \"Europe/Berlin\"  mon-fri 09:00-17:00  holidays [\"2026-12-25\"] }`",
+        "team" | "queue" | "role" | "ai" => {
+            "a destination reads `team NAME { hours SCHEDULE  capacity 20  when closed -> OTHER  when full -> OTHER }` (the block is optional)"
+        }
+        "keywords" => "a keyword set reads `keywords NAME = [\"refund*\", \"cancel ~2 subscription\"]`",
+        "regex" => "a regex reads `regex NAME = \"PATTERN\"`",
+        "classifier" => {
+            "a classifier reads `classifier intent from \"models/intent.model\" { labels billing, bug  features subject, body  threshold 0.7 }`"
+        }
+        "priorities" => "write the priorities most urgent first: `priorities P1, P2, P3`",
+        "priority" => "the priority block reads `priority { P1 when CONDITION  P2 when CONDITION  default P3 }`",
+        "sla" => "an SLA reads `sla NAME { P1: 15m  P2: 2h business }`",
+        "escalate" => "an escalation reads `escalate NAME when CONDITION -> DESTINATION`, then its options",
+        "rule" => "a rule reads `rule NAME when CONDITION -> DESTINATION`, then its options (`priority P1`, `notify slack \"#ch\"`, `tag \"x\"`…)",
+        "matrix" => "a matrix reads `matrix FIELD, FIELD { VALUE, _ -> DESTINATION }`",
+        "otherwise" => "write `otherwise -> DESTINATION`",
+        "test" => "a test reads `test \"NAME\" { ticket { subject: \"…\" }  expect DESTINATION }`",
+        _ => return None,
+    })
+}
+
+/// The offset in `chunk` of the `{` that is still open at its end (the
+/// innermost), skipping strings and comments.
+fn unclosed_brace(chunk: &str) -> Option<usize> {
+    let bytes = chunk.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n') {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.pop()
+}
+
+fn unclosed(file: FileId, open: usize, item_end: usize, item: Option<&str>) -> Diagnostic {
+    let what = item.map(|i| format!("the `{i}` block")).unwrap_or_else(|| "the block".to_string());
+    Diagnostic::error(Code::Syntax, "`{` is never closed")
+        .primary(Span::new(file, open, open + 1), "this `{` has no matching `}`")
+        .secondary(Span::new(file, item_end, item_end), format!("{what} ends here"))
+        .help(format!("add `}}` to close {what} after its last entry"))
 }
 
 fn token_len(rest: &str) -> usize {
@@ -64,9 +196,23 @@ fn join_or(items: &[String]) -> String {
     }
 }
 
-fn hint(expected: &[String], found: &str) -> Option<String> {
+fn hint(expected: &[String], found: &str, before: &str, at_item_end: bool) -> Option<String> {
     let has = |s: &str| expected.iter().any(|e| e == s);
-    if has("`->`") {
+    let condition = has("a condition") || has("a comparison (`==`, `<`…)");
+    if found.starts_with('=') && condition {
+        return Some(if before.ends_with("==") {
+            "`===` is not an operator: compare with `==`".into()
+        } else {
+            "compare with `==`".into()
+        });
+    }
+    if has("a condition") {
+        let last_word = before.rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or_default();
+        if matches!(last_word, "and" | "or" | "not") {
+            return Some(format!("`{last_word}` needs a condition after it: add one, or remove the `{last_word}`"));
+        }
+    }
+    if has("`->`") && !at_item_end {
         return Some("a rule reads `rule NAME when CONDITION -> DESTINATION`".into());
     }
     if found.is_empty() && has("`}`") {

@@ -58,14 +58,14 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> ast::Po
                         if let (Some(keyword), name) = (words.next(), words.next()) {
                             broken.push((keyword.to_string(), name.unwrap_or("").to_string()));
                         }
-                        diagnostics.push(errors::to_diagnostic(file, start, text, &error));
+                        diagnostics.push(errors::to_diagnostic(file, (start, end), text, &error));
                         items.push(error_item(file, start, chunk));
                     }
                 }
             }
             if chunk_errors == 0 {
                 match (whole_file_error, too_deep) {
-                    (Some(error), _) => diagnostics.push(errors::to_diagnostic(file, 0, text, &error)),
+                    (Some(error), _) => diagnostics.push(errors::to_diagnostic(file, (0, text.len()), text, &error)),
                     (None, Some((deep_start, deep_end))) => {
                         diagnostics.push(depth::diagnostic(file, deep_start, deep_end))
                     }

@@ -244,22 +244,25 @@ impl Expr {
                 let set = match set % 3 {
                     0 => "legal",
                     1 => "churn",
-                    _ => "[\"refund\", \"money back\"]",
+                    _ => "[\"refund*\", \"money ~1 back\", \"subscription~\"]",
                 };
                 let _ = write!(out, "{scope} has {set}");
             }
             Expr::Matches { field, named } => {
-                let field = if field % 2 == 0 { "subject" } else { "body" };
+                let field = ["subject", "body", "text"][usize::from(*field % 3)];
                 let target = if *named { "invoice" } else { "\"(?i)error 5[0-9][0-9]\"" };
                 let _ = write!(out, "{field} matches {target}");
             }
             Expr::StrTest { field, test, value } => {
-                let field = match field % 3 {
+                let field = match field % 4 {
                     0 => "page",
                     1 => "id",
-                    _ => "subject",
+                    2 => "subject",
+                    _ => "text",
                 };
-                let test = ["starts_with", "ends_with", "contains", "==", "!="][usize::from(*test % 5)];
+                // `text` (every text field) takes the string tests, not `==`/`!=`.
+                let tests = if field == "text" { 3 } else { 5 };
+                let test = ["starts_with", "ends_with", "contains", "==", "!="][usize::from(*test) % tests];
                 let _ = write!(out, "{field} {test} \"{}\"", STRINGS[usize::from(*value % 4)]);
             }
             Expr::StrIn { values, negated } => {
@@ -468,7 +471,7 @@ sla first_response {
 }
 
 keywords legal = ["lawyer", "legal action"]
-keywords churn = ["cancel my subscription", "switching to"]
+keywords churn = ["cancel my subscription", "switching to", "cancel ~2 plan*"]
 regex invoice = "INV-[0-9]{6}"
 
 classifier intent from "models/intent.model" {

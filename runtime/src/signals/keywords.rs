@@ -25,6 +25,7 @@
 //!   occurrence the leftmost search skipped.
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use routec_compiler::phrase::{is_word_char, Phrase, WordForm, EXACT_LETTERS};
 
 /// Phrase bytes up to which the fallback search is a full DFA.
 const MAX_DFA_PHRASE_BYTES: usize = 4096;
@@ -33,9 +34,35 @@ const MAX_DFA_PHRASE_BYTES: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct KeywordMatcher {
     search: Search,
-    /// Pattern index → the sets containing that phrase.
-    pattern_sets: Vec<Vec<u32>>,
+    /// Anchor (search pattern) index → the phrases that begin with it.
+    anchor_phrases: Vec<Vec<u32>>,
+    phrases: Vec<PhraseEntry>,
     set_count: usize,
+}
+
+/// One distinct phrase of the policy's keyword sets.
+#[derive(Debug, Clone)]
+struct PhraseEntry {
+    /// As written, lower-cased, one space between words: the trace shows it.
+    shown: String,
+    /// `None` for a literal phrase, which is its own anchor; otherwise the
+    /// phrase checked where its anchor is found.
+    loose: Option<Loose>,
+    /// The sets containing this phrase.
+    sets: Vec<u32>,
+}
+
+/// Where a phrase matched: reported once per set, for the set's first match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub set: usize,
+    /// Index for [`KeywordMatcher::phrase`].
+    pub phrase: usize,
+    pub start: usize,
+    pub end: usize,
+    /// The offsets are into the normalised text (see [`original_span`]),
+    /// not the text as given.
+    pub normalised: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -62,23 +89,38 @@ impl KeywordMatcher {
     }
 
     fn build(sets: &[Vec<String>], allow_word_starts: bool) -> KeywordMatcher {
+        // The searches below look for anchors: a literal phrase is its own
+        // anchor, a loose one (gaps, prefixes, typos) is found by its leading
+        // literal text and checked from there.
         let mut patterns: Vec<String> = Vec::new();
-        let mut pattern_sets: Vec<Vec<u32>> = Vec::new();
-        for (set_idx, phrases) in sets.iter().enumerate() {
-            for phrase in phrases {
-                let norm = normalise(phrase);
-                if norm.is_empty() {
+        let mut anchor_phrases: Vec<Vec<u32>> = Vec::new();
+        let mut phrases: Vec<PhraseEntry> = Vec::new();
+        for (set_idx, set) in sets.iter().enumerate() {
+            for written in set {
+                let shown = normalise(written);
+                if shown.is_empty() {
                     continue;
                 }
-                match patterns.iter().position(|p| *p == norm) {
-                    Some(i) => {
-                        if !pattern_sets[i].contains(&(set_idx as u32)) {
-                            pattern_sets[i].push(set_idx as u32);
-                        }
+                if let Some(entry) = phrases.iter_mut().find(|e| e.shown == shown) {
+                    if !entry.sets.contains(&(set_idx as u32)) {
+                        entry.sets.push(set_idx as u32);
                     }
+                    continue;
+                }
+                // A checked policy has no malformed phrase; one that slipped
+                // through is matched as the literal text it is.
+                let (anchor, loose) = match Phrase::parse(&shown) {
+                    Ok(p) if !p.is_literal() => (p.anchor(), Some(Loose::new(&p))),
+                    Ok(p) => (p.literal(), None),
+                    Err(_) => (shown.clone(), None),
+                };
+                let id = phrases.len() as u32;
+                phrases.push(PhraseEntry { shown, loose, sets: vec![set_idx as u32] });
+                match patterns.iter().position(|p| *p == anchor) {
+                    Some(i) => anchor_phrases[i].push(id),
                     None => {
-                        patterns.push(norm);
-                        pattern_sets.push(vec![set_idx as u32]);
+                        patterns.push(anchor);
+                        anchor_phrases.push(vec![id]);
                     }
                 }
             }
@@ -112,22 +154,43 @@ impl KeywordMatcher {
                 Err(_) => Search::None,
             }
         };
-        KeywordMatcher { search, pattern_sets, set_count: sets.len() }
+        KeywordMatcher { search, anchor_phrases, phrases, set_count: sets.len() }
     }
 
     pub fn set_count(&self) -> usize {
         self.set_count
     }
 
-    /// Marks in `hits` (one bool per set) every set with a phrase in `text`.
-    pub fn scan(&self, text: &str, hits: &mut [bool]) {
-        let mut record = |text: &[u8], pattern: usize, start: usize, end: usize| {
-            if !is_boundary(text, start, end) {
-                return;
-            }
-            for &s in &self.pattern_sets[pattern] {
-                if let Some(h) = hits.get_mut(s as usize) {
-                    *h = true;
+    /// Phrase `index` of a [`Found`], as written (lower-cased, one space between words).
+    pub fn phrase(&self, index: usize) -> &str {
+        self.phrases.get(index).map_or("", |p| p.shown.as_str())
+    }
+
+    /// Marks in `hits` (one bool per set) every set with a phrase in `text`,
+    /// and tells `found` where each set not yet marked matched first.
+    pub fn scan(&self, text: &str, hits: &mut [bool], mut found: impl FnMut(Found)) {
+        // `raw`: `text` is the ticket's text read as it is (ASCII only), not
+        // the normalised copy.
+        let mut record = |text: &[u8], raw: bool, anchor: usize, start: usize, anchor_end: usize| {
+            for &p in &self.anchor_phrases[anchor] {
+                let entry = &self.phrases[p as usize];
+                let end = match &entry.loose {
+                    None if is_boundary(text, start, anchor_end) => anchor_end,
+                    None => continue,
+                    Some(loose) if starts_word(text, start) => match loose.find(text, start, raw) {
+                        Ok(Some(end)) => end,
+                        // Not ASCII after all: the normalised search that follows decides.
+                        Ok(None) | Err(NotAscii) => continue,
+                    },
+                    Some(_) => continue,
+                };
+                for &s in &entry.sets {
+                    if let Some(h) = hits.get_mut(s as usize) {
+                        if !*h {
+                            *h = true;
+                            found(Found { set: s as usize, phrase: p as usize, start, end, normalised: !raw });
+                        }
+                    }
                 }
             }
         };
@@ -139,7 +202,7 @@ impl KeywordMatcher {
                 let bytes = text.as_bytes();
                 // A raw search finds only true occurrences; if it stops at a
                 // non-ASCII byte, the normalised search below finds them all.
-                if index.find::<true>(bytes, |pattern, start, end| record(bytes, pattern, start, end)) {
+                if index.find::<true>(bytes, |pattern, start, end| record(bytes, true, pattern, start, end)) {
                     return;
                 }
             }
@@ -157,7 +220,7 @@ impl KeywordMatcher {
             };
             normalise_into(text, normalised);
             let text = normalised.as_slice();
-            let mut record = |pattern: usize, start: usize, end: usize| record(text, pattern, start, end);
+            let mut record = |pattern: usize, start: usize, end: usize| record(text, false, pattern, start, end);
             match &self.search {
                 Search::None => {}
                 Search::WordStarts(index) => {
@@ -181,6 +244,225 @@ impl KeywordMatcher {
             }
         });
     }
+}
+
+/// A loose phrase, ready to be checked at a position where its anchor occurs.
+///
+/// Words match at word boundaries: an exact word ends where a word ends (if
+/// its last character is a word character), a prefix word and a
+/// typo-tolerant word take the whole word they start. Adjacent words are
+/// separated by white space, as in literal phrases. A gap `~N` is passed
+/// over as a separator, then up to N words each followed by a separator,
+/// where a word is a run of letters and digits and a separator a run of
+/// other characters that does not end a sentence (`.`, `!`, `?`, `;`).
+#[derive(Debug, Clone)]
+struct Loose {
+    words: Vec<LooseWord>,
+    /// `gaps[i]` lies between `words[i]` and `words[i + 1]`.
+    gaps: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct LooseWord {
+    bytes: Box<[u8]>,
+    /// The word's characters (typo-tolerant words compare by character).
+    chars: Box<[char]>,
+    form: WordForm,
+    /// The word ends with a word character, so a match must end where a word ends.
+    bounded: bool,
+}
+
+/// Raw text turned out not to be ASCII where a check read it.
+struct NotAscii;
+
+impl Loose {
+    fn new(phrase: &Phrase) -> Loose {
+        let words = phrase
+            .words
+            .iter()
+            .map(|w| LooseWord {
+                bytes: w.text.as_bytes().into(),
+                chars: w.text.chars().collect(),
+                form: w.form,
+                bounded: w.text.chars().next_back().is_some_and(is_word_char),
+            })
+            .collect();
+        Loose { words, gaps: phrase.gaps.clone() }
+    }
+
+    /// Where the phrase ends if it matches at `at` (a word start), the
+    /// shortest match if there are several. Every position a gap allows is
+    /// followed at once, so the check is linear in the phrase and the gaps,
+    /// never exponential.
+    fn find(&self, text: &[u8], at: usize, raw: bool) -> Result<Option<usize>, NotAscii> {
+        let mut frontier: Vec<usize> = vec![at];
+        let mut next: Vec<usize> = Vec::new();
+        for (i, word) in self.words.iter().enumerate() {
+            if i > 0 {
+                let gap = self.gaps.get(i - 1).copied().unwrap_or(0);
+                next.clear();
+                for &p in &frontier {
+                    if gap == 0 {
+                        let q = skip(text, p, raw, |c| c == ' ')?;
+                        if q > p {
+                            next.push(q);
+                        }
+                    } else {
+                        gap_starts(text, p, gap, raw, &mut next)?;
+                    }
+                }
+                next.sort_unstable();
+                next.dedup();
+                std::mem::swap(&mut frontier, &mut next);
+            }
+            next.clear();
+            for &p in &frontier {
+                if let Some(end) = word.match_at(text, p, raw)? {
+                    next.push(end);
+                }
+            }
+            std::mem::swap(&mut frontier, &mut next);
+            if frontier.is_empty() {
+                return Ok(None);
+            }
+        }
+        Ok(frontier.into_iter().min())
+    }
+}
+
+impl LooseWord {
+    /// Where this word ends if it matches at `at`.
+    fn match_at(&self, text: &[u8], at: usize, raw: bool) -> Result<Option<usize>, NotAscii> {
+        match self.form {
+            WordForm::Exact | WordForm::Prefix => {
+                for (k, &b) in self.bytes.iter().enumerate() {
+                    let Some(&t) = text.get(at + k) else { return Ok(None) };
+                    if raw && t >= 0x80 {
+                        return Err(NotAscii);
+                    }
+                    if FOLD[t as usize] != b {
+                        return Ok(None);
+                    }
+                }
+                let end = at + self.bytes.len();
+                if self.form == WordForm::Prefix {
+                    return skip(text, end, raw, is_word_char).map(Some);
+                }
+                let after = char_at(text, end, raw)?;
+                Ok((!self.bounded || !after.is_some_and(|(c, _)| is_word_char(c))).then_some(end))
+            }
+            WordForm::Typo => {
+                let mut found: Vec<char> = Vec::with_capacity(self.chars.len() + 1);
+                let mut end = at;
+                while let Some((c, len)) = char_at(text, end, raw)?.filter(|(c, _)| is_word_char(*c)) {
+                    if found.len() > self.chars.len() {
+                        return Ok(None); // two letters longer: more than one typo
+                    }
+                    found.push(c);
+                    end += len;
+                }
+                let exact = EXACT_LETTERS.min(self.chars.len());
+                let matches = found.len() >= exact
+                    && found[..exact] == self.chars[..exact]
+                    && within_one_edit(&self.chars[exact..], &found[exact..]);
+                Ok(matches.then_some(end))
+            }
+        }
+    }
+}
+
+/// Where the words after a gap of up to `gap` words may start, from `at`
+/// (the end of the word before the gap).
+fn gap_starts(text: &[u8], at: usize, gap: u8, raw: bool, out: &mut Vec<usize>) -> Result<(), NotAscii> {
+    let mut p = at;
+    for skipped in 0..=gap {
+        let word_start = skip(text, p, raw, |c| !is_word_char(c) && !matches!(c, '.' | '!' | '?' | ';'))?;
+        if word_start == p {
+            break; // no separator: the end of the text or of a sentence
+        }
+        out.push(word_start);
+        if skipped == gap {
+            break;
+        }
+        let word_end = skip(text, word_start, raw, is_word_char)?;
+        if word_end == word_start {
+            break;
+        }
+        p = word_end;
+    }
+    Ok(())
+}
+
+/// The position after the run of characters from `at` that satisfy `keep`.
+fn skip(text: &[u8], mut at: usize, raw: bool, keep: impl Fn(char) -> bool) -> Result<usize, NotAscii> {
+    while let Some((c, len)) = char_at(text, at, raw)? {
+        if !keep(c) {
+            break;
+        }
+        at += len;
+    }
+    Ok(at)
+}
+
+/// The character at `at`, as normalisation reads it (ASCII folded).
+fn char_at(text: &[u8], at: usize, raw: bool) -> Result<Option<(char, usize)>, NotAscii> {
+    match text.get(at) {
+        None => Ok(None),
+        Some(&b) if b < 0x80 => Ok(Some((FOLD[b as usize] as char, 1))),
+        Some(_) if raw => Err(NotAscii),
+        Some(_) => Ok(char_near(text, at, true).map(|c| (c, c.len_utf8()))),
+    }
+}
+
+/// Whether `a` becomes `b` with at most one edit: a character inserted,
+/// removed or replaced, or two neighbours swapped.
+fn within_one_edit(a: &[char], b: &[char]) -> bool {
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a_rest, b_rest) = (&a[common..], &b[common..]);
+    match (a_rest.len(), b_rest.len()) {
+        (0, 0) | (0, 1) | (1, 0) => true,
+        (n, m) if n == m => {
+            a_rest[1..] == b_rest[1..]
+                || (n >= 2 && a_rest[0] == b_rest[1] && a_rest[1] == b_rest[0] && a_rest[2..] == b_rest[2..])
+        }
+        (n, m) if n == m + 1 => a_rest[1..] == *b_rest,
+        (n, m) if m == n + 1 => b_rest[1..] == *a_rest,
+        _ => false,
+    }
+}
+
+/// The byte range in `original` of the range `start..end` of its
+/// normalised copy (as `normalise_into` writes it), for the trace.
+pub fn original_span(original: &str, start: usize, end: usize) -> (usize, usize) {
+    let mut out = 0usize;
+    let mut last_space = false;
+    let (mut from, mut to) = (None, None);
+    let ascii = original.is_ascii();
+    for (i, c) in original.char_indices() {
+        // The two paths of `normalise_into`: ASCII text folds four control
+        // characters and collapses runs of spaces; other text collapses
+        // every run of white space.
+        let space = if ascii { matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r') } else { c.is_whitespace() };
+        // A match never starts with white space: it starts at the first
+        // other character from there (not inside the run before it).
+        if from.is_none() && out >= start && !space {
+            from = Some(i);
+        }
+        if space {
+            if !last_space {
+                out += 1;
+            }
+            last_space = true;
+        } else {
+            out += if ascii { 1 } else { c.to_lowercase().map(char::len_utf8).sum::<usize>() };
+            last_space = false;
+        }
+        if to.is_none() && out >= end {
+            to = Some(i + c.len_utf8());
+        }
+    }
+    let from = from.unwrap_or(original.len());
+    (from, to.unwrap_or(original.len()).max(from))
 }
 
 /// Phrases filed by their first three bytes, for phrases that can only begin
@@ -475,10 +757,6 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
     }
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
 /// The character that ends just before byte `at` (or starts at it, `forward`).
 fn char_near(bytes: &[u8], at: usize, forward: bool) -> Option<char> {
     if forward {
@@ -499,14 +777,19 @@ fn char_near(bytes: &[u8], at: usize, forward: bool) -> Option<char> {
 }
 
 fn is_boundary(text: &[u8], start: usize, end: usize) -> bool {
-    let before = char_near(text, start, false);
     let after = char_near(text, end, true);
-    let first = char_near(text, start, true);
     let last = char_near(text, end, false);
     // A phrase that starts or ends with punctuation (e.g. "c++") needs no boundary there.
-    let left_ok = !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char);
     let right_ok = !last.is_some_and(is_word_char) || !after.is_some_and(is_word_char);
-    left_ok && right_ok
+    starts_word(text, start) && right_ok
+}
+
+/// Whether a phrase may begin at `start`: not inside a word (a phrase that
+/// begins with punctuation may begin anywhere).
+fn starts_word(text: &[u8], start: usize) -> bool {
+    let before = char_near(text, start, false);
+    let first = char_near(text, start, true);
+    !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char)
 }
 
 #[cfg(test)]
@@ -548,7 +831,7 @@ mod tests {
         let sets = to_sets(sets);
         let scan = |matcher: KeywordMatcher| {
             let mut h = vec![false; sets.len()];
-            matcher.scan(text, &mut h);
+            matcher.scan(text, &mut h, |_| {});
             h
         };
         let by_word_starts = scan(KeywordMatcher::build(&sets, true));
@@ -613,7 +896,7 @@ mod tests {
         assert!(matches!(m.search, Search::Automaton { overlapping: None, .. }));
         let mut h = vec![false; 2];
         // The first "refund" is inside a word and fails the boundary check; the search goes on.
-        m.scan("prefund then a refund and legal action", &mut h);
+        m.scan("prefund then a refund and legal action", &mut h, |_| {});
         assert_eq!(h, vec![true, true]);
         assert!(!patterns_are_disjoint(&["ab c".into(), "c d".into()]), "suffix of one is prefix of another");
         assert!(!patterns_are_disjoint(&["aba".into()]), "a phrase with a border overlaps itself");
@@ -669,7 +952,125 @@ mod tests {
                     .collect();
                 for m in &matchers {
                     let mut got = vec![false; sets.len()];
-                    m.scan(&text, &mut got);
+                    m.scan(&text, &mut got, |_| {});
+                    assert_eq!(got, expected, "text {text:?}, phrases {phrases:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gaps_allow_a_few_words_within_a_sentence() {
+        let gap: &[&[&str]] = &[&["cancel ~2 subscription"]];
+        assert_eq!(hits(gap, "Please cancel my subscription"), vec![true]);
+        assert_eq!(hits(gap, "cancel the annual\n subscription!"), vec![true]);
+        assert_eq!(hits(gap, "cancel subscription"), vec![true], "no word between is fine");
+        assert_eq!(hits(gap, "cancel, my subscription"), vec![true], "a comma is not a sentence end");
+        assert_eq!(hits(gap, "cancel all of my subscription"), vec![false], "three words between");
+        assert_eq!(hits(gap, "I will cancel. Subscription is fine"), vec![false], "a sentence ends between");
+        assert_eq!(hits(gap, "cancellation subscription"), vec![false], "`cancel` is a whole word");
+        assert_eq!(hits(gap, "cancel my subscriptions"), vec![false], "and so is `subscription`");
+        assert_eq!(hits(gap, "cancel the cancel my subscription"), vec![true], "a later start");
+        assert_eq!(hits(&[&["kündigen ~1 vertrag"]], "Ich will KÜNDIGEN den Vertrag"), vec![true]);
+    }
+
+    #[test]
+    fn prefixes_take_the_rest_of_the_word() {
+        let prefix: &[&[&str]] = &[&["refund*"], &["full refund* now"]];
+        assert_eq!(hits(prefix, "Refunds?"), vec![true, false]);
+        assert_eq!(hits(prefix, "a full refunded now"), vec![true, true]);
+        assert_eq!(hits(prefix, "prefunded"), vec![false, false]);
+        assert_eq!(hits(prefix, "ref und"), vec![false, false]);
+        assert_eq!(hits(&[&["rück*"]], "Rückerstattung bitte"), vec![true]);
+    }
+
+    #[test]
+    fn typo_tolerance_allows_one_edit_after_the_first_letters() {
+        let typo: &[&[&str]] = &[&["subscription~"]];
+        for text in ["subscription", "my subscripton", "subscriptions", "SUBSCIRPTION", "subscriptiom"] {
+            assert_eq!(hits(typo, text), vec![true], "{text}");
+        }
+        for text in ["sbuscription", "subscriptionss", "subscriber", "xsubscription", "subscripti"] {
+            assert_eq!(hits(typo, text), vec![false], "{text}");
+        }
+        assert_eq!(hits(&[&["cancel ~1 subscription~ now"]], "cancel my subscripion now"), vec![true]);
+        assert_eq!(hits(&[&["überweisung~"]], "Die ÜBERWEISNG fehlt"), vec![true]);
+    }
+
+    #[test]
+    fn the_first_match_of_each_set_is_reported_with_its_span() {
+        let sets = to_sets(&[&["cancel ~2 subscription", "refund*"], &["refund*"]]);
+        let matcher = KeywordMatcher::new(&sets);
+        for text in ["Hi, REFUNDS and   cancel my subscription", "Hé, REFUNDS and   cancel my subscription"] {
+            let mut h = vec![false; 2];
+            let mut found = Vec::new();
+            matcher.scan(text, &mut h, |f| found.push(f));
+            assert_eq!(h, vec![true, true]);
+            let spans: Vec<(usize, &str, &str)> = found
+                .iter()
+                .map(|f| {
+                    let (start, end) =
+                        if f.normalised { original_span(text, f.start, f.end) } else { (f.start, f.end) };
+                    (f.set, matcher.phrase(f.phrase), &text[start..end])
+                })
+                .collect();
+            assert_eq!(spans, vec![(0, "refund*", "REFUNDS"), (1, "refund*", "REFUNDS")], "{text}");
+        }
+        let text = "Ärger: Bitte\t\tcancel   my subscription";
+        let mut h = vec![false; 2];
+        let mut found = Vec::new();
+        matcher.scan(text, &mut h, |f| found.push(f));
+        let f = found[0];
+        let (start, end) = original_span(text, f.start, f.end);
+        assert_eq!(&text[start..end], "cancel   my subscription");
+    }
+
+    /// Both searches find exactly the loose phrases' matches that checking
+    /// every position finds: the anchor search misses none.
+    #[test]
+    fn loose_phrases_agree_with_checking_every_position() {
+        let phrase_lists: [&[&str]; 3] = [
+            // "ab" is too short for the word-start search: both matchers use the automaton.
+            &["ab ~1 ba", "aba*", "ababab~", "bab ~2 aba*", "ab"],
+            &["abx*", "aba ~2 ab", "xab ~1 x", "abbaab~ ab", "ba ba"],
+            &["bab*", "äb ~1 ab", "ababab~", "ab ab"],
+        ];
+        let pieces = [
+            "a", "b", " ", "ab", "ba", "x", "-", "ä", "\n", "A", "B", ". ", ",", "  ", "abab", "abba", "ababa", "abbab",
+        ];
+        let mut seed: u64 = 5;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for phrases in phrase_lists {
+            let sets: Vec<Vec<String>> = phrases.iter().map(|p| vec![p.to_string()]).collect();
+            let parsed: Vec<Phrase> = phrases.iter().map(|p| Phrase::parse(p).expect("valid")).collect();
+            let matchers = [KeywordMatcher::build(&sets, true), KeywordMatcher::build(&sets, false)];
+            for _ in 0..3000 {
+                let mut text = String::new();
+                for _ in 0..next() % 12 {
+                    text.push_str(pieces[next() % pieces.len()]);
+                }
+                let mut normalised = Vec::new();
+                normalise_into(&text, &mut normalised);
+                let bytes = normalised.as_slice();
+                let expected: Vec<bool> = parsed
+                    .iter()
+                    .map(|p| {
+                        (0..bytes.len()).filter(|s| !(0x80..0xc0).contains(&bytes[*s])).any(|s| {
+                            if p.is_literal() {
+                                let lit = p.literal();
+                                bytes[s..].starts_with(lit.as_bytes()) && is_boundary(bytes, s, s + lit.len())
+                            } else {
+                                starts_word(bytes, s) && matches!(Loose::new(p).find(bytes, s, false), Ok(Some(_)))
+                            }
+                        })
+                    })
+                    .collect();
+                for m in &matchers {
+                    let mut got = vec![false; sets.len()];
+                    m.scan(&text, &mut got, |_| {});
                     assert_eq!(got, expected, "text {text:?}, phrases {phrases:?}");
                 }
             }

@@ -6,7 +6,7 @@
 mod keywords;
 
 use crate::ticket::{FieldValue, Ticket};
-use keywords::KeywordMatcher;
+use keywords::{Found, KeywordMatcher};
 use routec_compiler::hir::{self, Policy, Signal, StringTest, TextScope, Ty};
 use routec_compiler::ir::{Program, SlotSource};
 use routec_compiler::syntax::ast::StringOp;
@@ -26,8 +26,21 @@ pub struct Signals {
     pub language: u32,
     /// Where intent and confidence came from: `model`, `ticket` or `none`.
     pub source: &'static str,
-    /// (keyword set, field) pairs that matched, named sets only.
-    pub keyword_hits: Vec<(hir::KeywordSetId, hir::FieldId)>,
+    /// The named keyword sets that matched, by field, each with its first match.
+    pub keyword_hits: Vec<KeywordMatch>,
+}
+
+/// Where a keyword set first matched in one field: what the trace shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeywordMatch {
+    /// The keyword set.
+    pub set: hir::KeywordSetId,
+    /// The text field it matched in.
+    pub field: hir::FieldId,
+    /// The phrase that matched, lower-cased, one space between words.
+    pub phrase: String,
+    /// The byte range of the matched text in the field's text.
+    pub span: (usize, usize),
 }
 
 /// Precompiled signal extraction for one policy.
@@ -51,10 +64,18 @@ struct KeywordSlot {
     fields: Vec<usize>,
 }
 
+/// Keyword hits of the ticket being extracted: reused so extraction does
+/// not allocate per ticket.
+#[derive(Default)]
+struct Scratch {
+    /// One bool per (scanned field, set).
+    hits: Vec<bool>,
+    /// Each set's first match per field: (index into `Extractor::scanned`, match).
+    found: Vec<(usize, Found)>,
+}
+
 thread_local! {
-    /// Keyword hits of the ticket being extracted, one bool per (scanned
-    /// field, set): reused so extraction does not allocate per ticket.
-    static HITS: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 impl Extractor {
@@ -108,16 +129,16 @@ impl Extractor {
 
     /// Compute signals and fill `block` (resized to the program's slot count).
     pub fn extract(&self, policy: &Policy, program: &Program, ticket: &Ticket, block: &mut Vec<f64>) -> Signals {
-        HITS.with(|hits| {
+        SCRATCH.with(|scratch| {
             // Re-entrancy cannot happen (nothing here calls back into the
             // extractor), but a fresh buffer is the safe answer if it did.
-            let mut fresh = Vec::new();
-            let mut borrowed = hits.try_borrow_mut();
-            let hits = match &mut borrowed {
+            let mut fresh = Scratch::default();
+            let mut borrowed = scratch.try_borrow_mut();
+            let scratch = match &mut borrowed {
                 Ok(h) => &mut **h,
                 Err(_) => &mut fresh,
             };
-            self.extract_with(policy, program, ticket, block, hits)
+            self.extract_with(policy, program, ticket, block, scratch)
         })
     }
 
@@ -127,17 +148,20 @@ impl Extractor {
         program: &Program,
         ticket: &Ticket,
         block: &mut Vec<f64>,
-        hits: &mut Vec<bool>,
+        scratch: &mut Scratch,
     ) -> Signals {
         let n_sets = self.keywords.set_count();
+        let Scratch { hits, found } = scratch;
         hits.clear();
         hits.resize(self.scanned.len() * n_sets, false);
+        found.clear();
         for (i, f) in self.scanned.iter().enumerate() {
             if let FieldValue::Text(t) = &ticket.values[f.index()] {
-                self.keywords.scan(t, &mut hits[i * n_sets..(i + 1) * n_sets]);
+                self.keywords.scan(t, &mut hits[i * n_sets..(i + 1) * n_sets], |m| found.push((i, m)));
             }
         }
-        let signals = self.classify(policy, ticket, hits);
+        let signals = self.classify(policy, ticket, found);
+        let hits = &*hits;
         block.clear();
         block.reserve(program.slots.len());
         for (slot, keyword_slot) in program.slots.iter().zip(&self.keyword_slots) {
@@ -175,7 +199,7 @@ impl Extractor {
         signals
     }
 
-    fn classify(&self, policy: &Policy, ticket: &Ticket, hits: &[bool]) -> Signals {
+    fn classify(&self, policy: &Policy, ticket: &Ticket, found: &[(usize, Found)]) -> Signals {
         let mut s = Signals { source: "none", ..Signals::default() };
         // Only built when a detector needs it: most tickets from a helpdesk bring their signals.
         let text = || -> String {
@@ -228,13 +252,21 @@ impl Extractor {
             let lang = routec_classifier::detect_language(joined.get_or_insert_with(text));
             policy.enum_def(policy.language_enum).position(lang).unwrap_or(hir::LANGUAGES.len() as u32 - 1)
         });
-        let n_sets = self.keywords.set_count().max(1);
-        for (fi, field_hits) in hits.chunks(n_sets).enumerate() {
-            for (set, hit) in field_hits.iter().enumerate() {
-                if *hit && policy.keyword_sets[set].name.is_some() {
-                    s.keyword_hits.push((hir::KeywordSetId(set as u32), self.scanned[fi]));
-                }
-            }
+        let mut named: Vec<&(usize, Found)> =
+            found.iter().filter(|(_, m)| policy.keyword_sets.get(m.set).is_some_and(|k| k.name.is_some())).collect();
+        named.sort_by_key(|(field, m)| (*field, m.set));
+        for &&(field_index, m) in &named {
+            let field = self.scanned[field_index];
+            let span = match &ticket.values[field.index()] {
+                FieldValue::Text(t) if m.normalised => keywords::original_span(t, m.start, m.end),
+                _ => (m.start, m.end),
+            };
+            s.keyword_hits.push(KeywordMatch {
+                set: hir::KeywordSetId(m.set as u32),
+                field,
+                phrase: self.keywords.phrase(m.phrase).to_string(),
+                span,
+            });
         }
         s
     }

@@ -1,6 +1,9 @@
-//! Keyword sets: empty sets and phrases, repeated phrases.
+//! Keyword sets: empty sets and phrases, repeated phrases, and the phrase
+//! marks (`~N` gaps, `word*` prefixes, `word~` typo tolerance) read by
+//! [`crate::phrase`], reported at the characters that are wrong.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::phrase::Phrase;
 use crate::semantic::Checker;
 use crate::source::Span;
 use crate::syntax::ast;
@@ -19,7 +22,10 @@ impl Checker<'_> {
             }
             let mut seen: HashMap<String, Span> = HashMap::new();
             for p in &k.phrases {
-                let norm = p.value.trim().to_lowercase();
+                let norm = p.value.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+                if !self.phrase_is_valid(p) {
+                    continue;
+                }
                 if norm.is_empty() {
                     self.error(
                         Diagnostic::error(Code::EmptyKeywords, "empty phrase")
@@ -39,5 +45,20 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// Reports a phrase whose marks are malformed; true when it is valid.
+    pub(in crate::semantic) fn phrase_is_valid(&mut self, phrase: &ast::StrLit) -> bool {
+        let Err(e) = Phrase::parse(&phrase.value) else { return true };
+        // The error's offsets are into the unescaped text; they are offsets
+        // into the source only when the literal has no escapes (same length).
+        let inside = phrase.span.start as usize + 1;
+        let span = if phrase.span.len().saturating_sub(2) == phrase.value.len() {
+            Span::new(phrase.span.file, inside + e.start, inside + e.end)
+        } else {
+            phrase.span
+        };
+        self.error(Diagnostic::error(Code::BadPhrase, e.message).primary(span, e.label).help(e.help));
+        false
     }
 }
