@@ -210,6 +210,28 @@ pub struct Split {
     pub test: Vec<usize>,
 }
 
+/// The fold (`0..k`) of each row for stratified k-fold cross-validation:
+/// each label's rows are shuffled and dealt round-robin, so every fold gets
+/// its share of every label.
+pub fn stratified_folds(labels: &[usize], k: usize, seed: u64) -> Vec<usize> {
+    let n_labels = labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut by_label: Vec<Vec<usize>> = vec![Vec::new(); n_labels];
+    for (row, &label) in labels.iter().enumerate() {
+        by_label[label].push(row);
+    }
+    let mut rng = SplitMix::new(seed);
+    let mut fold_of = vec![0; labels.len()];
+    let mut next = 0;
+    for mut rows in by_label {
+        rng.shuffle(&mut rows);
+        for row in rows {
+            fold_of[row] = next % k.max(1);
+            next += 1;
+        }
+    }
+    fold_of
+}
+
 /// Stratified split: for each label, shuffle its rows with `seed` and hold out
 /// `round(n * holdout)` of them (none when the label has fewer than two rows,
 /// so every label is trained on). Deterministic for a given input order.

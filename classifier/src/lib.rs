@@ -9,7 +9,9 @@
 //!
 //! Module map: `tokenize` (tokens: a byte-level fast path, logos for the
 //! rest) → `features` (hash buckets) → `vocab` (bucket → vocabulary rank) →
-//! `model` (IDF, weights, prediction) ← `train` (fitting with linfa-logistic);
+//! `model` (IDF, weights, prediction) ← `train` (vocabulary, cross-validated
+//! regularisation, calibration) ← `solver` (sparse multinomial logistic
+//! regression, L-BFGS);
 //! `format` (file layout), `dataset` (CSV / JSON Lines), `metrics` (report),
 //! `sentiment`, `language`.
 
@@ -22,11 +24,12 @@ mod language;
 mod metrics;
 mod model;
 mod sentiment;
+mod solver;
 pub mod tokenize;
 mod train;
 mod vocab;
 
-pub use dataset::{stratified_split, Dataset, Split};
+pub use dataset::{stratified_folds, stratified_split, Dataset, Split};
 pub use error::{DataError, ModelError};
 pub use features::FeatureConfig;
 pub use format::{MAGIC, VERSION};
@@ -37,4 +40,4 @@ pub use metrics::{
 };
 pub use model::{Model, ModelInfo, Prediction, TrainingInfo, MAX_MODEL_BYTES};
 pub use sentiment::sentiment;
-pub use train::{labelled_rows, predict_outcomes, train, Labelled, TrainOptions, TrainOutcome};
+pub use train::{labelled_rows, predict_outcomes, train, CvPoint, Labelled, TrainOptions, TrainOutcome, C_GRID};

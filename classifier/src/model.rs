@@ -49,8 +49,12 @@ pub struct TrainingInfo {
     pub holdout: f64,
     /// Seed of the stratified split.
     pub seed: u64,
-    /// L2 penalty of the logistic regression.
+    /// L2 penalty of the logistic regression (`1 / C`).
     pub alpha: f64,
+    /// The values of `C` cross-validation tried and how each did (empty when
+    /// `C` was given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_validation: Vec<crate::train::CvPoint>,
     /// Data hash of the model this one was warm-started from.
     pub warm_started_from: Option<String>,
     /// Wall-clock training time in seconds.
@@ -445,13 +449,6 @@ impl Model {
                 }
             }
         }
-    }
-
-    /// Raw (uncalibrated) logits, allocating; for training and calibration.
-    pub(crate) fn logits(&self, field: &dyn Fn(&str) -> Option<String>) -> Vec<f64> {
-        let mut scratch = Scratch::default();
-        self.logits_into(field, &mut scratch);
-        scratch.scores
     }
 }
 

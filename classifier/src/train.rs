@@ -1,26 +1,28 @@
-//! Fitting a model: vocabulary, IDF, multinomial logistic regression
-//! (linfa-logistic, L-BFGS), temperature calibration, holdout evaluation and
-//! warm starts.
+//! Fitting a model: vocabulary, IDF, the regularisation chosen by
+//! cross-validation, multinomial logistic regression (the sparse L-BFGS of
+//! `solver.rs`), temperature calibration on out-of-fold scores, holdout
+//! evaluation and warm starts.
 //!
 //! Owns the training pipeline. Features come from the same
 //! `Model::sparse_features` path that prediction uses, so training and
-//! serving cannot drift apart. linfa-logistic needs a dense design matrix,
-//! so the hashed features are first compacted to the buckets actually seen
-//! in training (capped by `max_features`, most frequent first); the fitted
-//! weights are then stored per bucket.
+//! serving cannot drift apart. The hashed features are compacted to the
+//! buckets actually seen in training (capped by `max_features`, most frequent
+//! first); the design matrix stays sparse.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use linfa::traits::Fit;
-use linfa_logistic::MultiLogisticRegression;
-use ndarray::{Array1, Array2};
-
-use crate::dataset::{stratified_split, Dataset, Split};
+use crate::dataset::{stratified_folds, stratified_split, Dataset, Split};
 use crate::error::{DataError, ModelError};
 use crate::features::FeatureConfig;
 use crate::metrics::{evaluate, Metrics, Outcome};
 use crate::model::{Model, ModelInfo, Scratch, TrainingInfo, NO_ROW};
+use crate::solver::{Parameters, Problem, SparseRows, Stopping};
+
+/// The values of scikit-learn's `C` that cross-validation tries, weakest
+/// penalty last: each fold fits them in this order, warm-starting each fit
+/// from the previous one.
+pub const C_GRID: [f64; 7] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 
 /// Training settings (the CLI's `routec train` flags).
 #[derive(Debug, Clone)]
@@ -35,9 +37,12 @@ pub struct TrainOptions {
     pub holdout: f64,
     /// Seed of the stratified split.
     pub seed: u64,
-    /// L2 penalty (scikit-learn's `1 / C`).
-    pub alpha: f64,
-    /// L-BFGS iteration cap.
+    /// scikit-learn's `C` (the inverse L2 penalty); `None` chooses it from
+    /// [`C_GRID`] by cross-validation on the training rows.
+    pub c: Option<f64>,
+    /// Folds of that cross-validation (also used for calibration).
+    pub folds: usize,
+    /// L-BFGS iteration cap per fit.
     pub max_iterations: u64,
     /// Minimum number of training rows a text feature must occur in.
     pub min_df: usize,
@@ -47,7 +52,7 @@ pub struct TrainOptions {
     pub hash_bits: u8,
     /// Character n-gram lengths `[min, max]`, `[0, 0]` for none.
     pub char_ngrams: [u8; 2],
-    /// Fit a softmax temperature on a quarter of the training rows.
+    /// Fit a softmax temperature on out-of-fold scores of the training rows.
     pub calibrate: bool,
 }
 
@@ -60,8 +65,9 @@ impl TrainOptions {
             label_field,
             holdout: 0.2,
             seed: 42,
-            alpha: 1.0,
-            max_iterations: 100,
+            c: None,
+            folds: 3,
+            max_iterations: 200,
             min_df: 2,
             max_features: 60_000,
             hash_bits: 20,
@@ -159,23 +165,40 @@ pub fn train(data: &Dataset, opts: &TrainOptions, warm_start: Option<&Model>) ->
     let train_rows: Vec<usize> = split.train.iter().map(|&i| labelled.rows[i]).collect();
     let train_gold: Vec<usize> = split.train.iter().map(|&i| labelled.gold[i]).collect();
 
-    let mut temperature = 1.0;
-    if opts.calibrate && train_rows.len() >= 40 {
-        let inner = stratified_split(&train_gold, 0.25, opts.seed ^ 0x00ca_11b8);
-        let fit_rows: Vec<usize> = inner.train.iter().map(|&i| train_rows[i]).collect();
-        let fit_gold: Vec<usize> = inner.train.iter().map(|&i| train_gold[i]).collect();
-        let probe = fit(data, &fit_rows, &fit_gold, &labelled.labels, &config, opts, warm_start)?;
-        let logits: Vec<(Vec<f64>, usize)> = inner
-            .test
-            .iter()
-            .map(|&i| {
-                let row = train_rows[i];
-                (probe.logits(&|name| data.field(row, name).map(str::to_owned)), train_gold[i])
-            })
-            .collect();
-        temperature = fit_temperature(&logits);
-    }
-    let mut model = fit(data, &train_rows, &train_gold, &labelled.labels, &config, opts, warm_start)?;
+    let mut model = vocabulary(data, &train_rows, &labelled.labels, &config, opts)?;
+    let x = design_matrix(&model, data, &train_rows);
+    let n_labels = labelled.labels.len();
+    let initial = match warm_start {
+        Some(old) => warm_start_params(old, &model),
+        None => Parameters::zeros(model.n_rows(), n_labels),
+    };
+    let grid: Vec<f64> = match opts.c {
+        Some(c) => vec![c],
+        None => C_GRID.to_vec(),
+    };
+    let validation = (opts.calibrate || grid.len() > 1)
+        .then(|| cross_validate(&x, &train_gold, n_labels, &grid, &initial, opts))
+        .flatten();
+    let (c, temperature, mut params) = match &validation {
+        Some(cv) => {
+            let temperature = if opts.calibrate { fit_temperature(&cv.out_of_fold) } else { 1.0 };
+            (cv.points[cv.best].c, temperature, cv.start.clone())
+        }
+        // Too few rows to cross-validate: the middle of the grid, uncalibrated.
+        None => (opts.c.unwrap_or(1.0), 1.0, initial),
+    };
+    let all_rows: Vec<usize> = (0..x.len()).collect();
+    let problem = Problem {
+        x: &x,
+        rows: &all_rows,
+        gold: &train_gold,
+        n_features: model.n_rows(),
+        n_classes: n_labels,
+        c,
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    problem.fit(&mut params, stopping(opts, true));
+    write_parameters(&mut model, &params, &train_gold);
     model.info.temperature = temperature;
 
     let test_rows: Vec<usize> = split.test.iter().map(|&i| labelled.rows[i]).collect();
@@ -192,7 +215,8 @@ pub fn train(data: &Dataset, opts: &TrainOptions, warm_start: Option<&Model>) ->
         rows_holdout: test_rows.len(),
         holdout: opts.holdout,
         seed: opts.seed,
-        alpha: opts.alpha,
+        alpha: 1.0 / c,
+        cross_validation: validation.map(|cv| cv.points).unwrap_or_default(),
         warm_started_from: warm_start.map(|m| m.info.training.data_hash.clone()),
         train_seconds: started.elapsed().as_secs_f64(),
     };
@@ -229,15 +253,14 @@ fn check_warm_start(old: &Model, config: &FeatureConfig) -> Result<(), ModelErro
     Ok(())
 }
 
-/// Fits weights on `rows` (dataset indices) with `gold` labels.
-fn fit(
+/// The model's vocabulary and IDF from the text of `rows` (dataset indices),
+/// with all weights zero.
+fn vocabulary(
     data: &Dataset,
     rows: &[usize],
-    gold: &[usize],
     labels: &[String],
     config: &FeatureConfig,
     opts: &TrainOptions,
-    warm_start: Option<&Model>,
 ) -> Result<Model, DataError> {
     let n_labels = labels.len();
     // 1. Document frequencies of hashed text and metadata buckets.
@@ -297,66 +320,183 @@ fn fit(
         metrics: None,
         n_rows,
     };
-    let mut model = Model::from_parts(info, vocab_buckets, idf, vec![0.0; n_rows * n_labels], vec![0.0; n_labels])?;
+    Ok(Model::from_parts(info, vocab_buckets, idf, vec![0.0; n_rows * n_labels], vec![0.0; n_labels])?)
+}
 
-    // 3. Dense design matrix through the prediction feature path.
-    let mut x = Array2::<f32>::zeros((rows.len(), n_rows));
+/// The sparse design matrix of `rows` (dataset indices), through the
+/// prediction feature path.
+fn design_matrix(model: &Model, data: &Dataset, rows: &[usize]) -> SparseRows {
+    let mut x = SparseRows::new();
     let mut scratch = Scratch::default();
-    for (i, &row) in rows.iter().enumerate() {
+    for &row in rows {
         model.sparse_features(&|name| data.field(row, name).map(str::to_owned), &mut scratch);
-        for &(col, value) in &scratch.pairs {
-            x[[i, col as usize]] += value;
-        }
+        x.push_row(&scratch.pairs);
     }
-    let y = Array1::from(gold.to_vec());
-    // linfa orders classes by their sorted value; these are our label indices.
-    let mut present: Vec<usize> = gold.to_vec();
-    present.sort_unstable();
-    present.dedup();
-    if present.len() < 2 {
-        return Err(DataError::TooLittleData("the training rows have fewer than 2 distinct labels".into()));
-    }
+    x
+}
 
-    // 4. Fit.
-    let mut params = MultiLogisticRegression::default().alpha(opts.alpha as f32).max_iterations(opts.max_iterations);
-    if let Some(old) = warm_start {
-        params = params.initial_params(warm_start_params(old, &model, &present));
+/// When a fit stops. Cross-validation only ranks values of `C`, so its fits
+/// stop at scikit-learn's `tol` for lbfgs (1e-4 on the mean gradient); the
+/// final fit goes ten times further.
+fn stopping(opts: &TrainOptions, final_fit: bool) -> Stopping {
+    let max_iterations = usize::try_from(opts.max_iterations).unwrap_or(usize::MAX);
+    if final_fit {
+        Stopping { max_iterations, gradient_tolerance: 1e-5, objective_tolerance: 1e-9 }
+    } else {
+        Stopping { max_iterations, gradient_tolerance: 1e-4, objective_tolerance: 1e-7 }
     }
-    let dataset = linfa::Dataset::new(x, y);
-    let fitted = params.fit(&dataset).map_err(|err| DataError::Solver(err.to_string()))?;
-    let (weights, intercept) = (fitted.params(), fitted.intercept());
-    for (class_col, &label) in fitted.classes().iter().enumerate() {
-        model.intercept[label] = intercept[class_col];
-        for row in 0..n_rows {
-            model.weights[row * n_labels + label] = weights[[row, class_col]];
+}
+
+/// Copies fitted parameters into the model's weight table.
+fn write_parameters(model: &mut Model, params: &Parameters, gold: &[usize]) {
+    let n_labels = model.intercept.len();
+    for row in 0..model.n_rows() {
+        for (label, &weight) in params.weights(row).iter().enumerate() {
+            model.weights[row * n_labels + label] = weight as f32;
         }
     }
-    // Labels absent from these rows can never win.
+    for (label, &intercept) in params.intercepts().iter().enumerate() {
+        model.intercept[label] = intercept as f32;
+    }
+    // Labels absent from the training rows can never win.
     for label in 0..n_labels {
-        if !present.contains(&label) {
+        if !gold.contains(&label) {
             model.intercept[label] = -1e4;
         }
     }
-    Ok(model)
 }
 
-/// Initial `(n_rows + 1) x n_present` parameters from an old model: weights
-/// of shared buckets and labels are copied, the rest start at zero.
-fn warm_start_params(old: &Model, new: &Model, present: &[usize]) -> Array2<f32> {
-    let n_rows = new.buckets.len();
-    let mut init = Array2::<f32>::zeros((n_rows + 1, present.len()));
+/// One value of `C` tried by cross-validation, and how it did.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CvPoint {
+    /// scikit-learn's `C`.
+    pub c: f64,
+    /// Out-of-fold accuracy.
+    pub accuracy: f64,
+    /// Out-of-fold mean negative log-likelihood (the tie-breaker).
+    pub log_loss: f64,
+}
+
+/// What cross-validation found.
+struct CrossValidation {
+    points: Vec<CvPoint>,
+    /// Index of the chosen point.
+    best: usize,
+    /// Out-of-fold logits and gold labels at the chosen `C`, for calibration.
+    out_of_fold: Vec<(Vec<f64>, usize)>,
+    /// Parameters of the first fold at the chosen `C`: a warm start for the
+    /// final fit on every training row.
+    start: Parameters,
+}
+
+/// What one fold measured at each `C` of the grid.
+struct FoldResult {
+    /// Per grid value: correct predictions, summed log loss, and
+    /// `(row, logits)` of the fold's held-out rows.
+    per_c: Vec<(usize, f64, Vec<(usize, Vec<f64>)>)>,
+    /// The fold's parameters at each grid value (first fold only).
+    params: Vec<Parameters>,
+}
+
+/// k-fold cross-validation over `grid` on the rows of `x`, folds in
+/// parallel. `None` when there are too few rows for the folds.
+fn cross_validate(
+    x: &SparseRows,
+    gold: &[usize],
+    n_classes: usize,
+    grid: &[f64],
+    initial: &Parameters,
+    opts: &TrainOptions,
+) -> Option<CrossValidation> {
+    let k = opts.folds.max(2);
+    if x.len() < k * 10 {
+        return None;
+    }
+    let fold_of = stratified_folds(gold, k, opts.seed ^ 0x00ca_11b8);
+    let n_features = initial.values.len() / n_classes - 1;
+    let results: Vec<FoldResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..k)
+            .map(|fold| {
+                let fold_of = &fold_of;
+                scope.spawn(move || {
+                    let train: Vec<usize> = (0..x.len()).filter(|&r| fold_of[r] != fold).collect();
+                    let test: Vec<usize> = (0..x.len()).filter(|&r| fold_of[r] == fold).collect();
+                    let mut params = initial.clone();
+                    let mut scores = vec![0.0; n_classes];
+                    let mut result = FoldResult { per_c: Vec::new(), params: Vec::new() };
+                    for &c in grid {
+                        let problem = Problem { x, rows: &train, gold, n_features, n_classes, c, threads: 1 };
+                        problem.fit(&mut params, stopping(opts, false));
+                        let (mut correct, mut loss, mut logits) = (0, 0.0, Vec::with_capacity(test.len()));
+                        for &row in &test {
+                            params.scores(x, row, &mut scores);
+                            let (best, max) = scores
+                                .iter()
+                                .copied()
+                                .enumerate()
+                                .fold((0, f64::NEG_INFINITY), |acc, (i, s)| if s > acc.1 { (i, s) } else { acc });
+                            correct += usize::from(best == gold[row]);
+                            let log_sum = scores.iter().map(|s| (s - max).exp()).sum::<f64>().ln();
+                            loss += log_sum - (scores[gold[row]] - max);
+                            logits.push((row, scores.clone()));
+                        }
+                        result.per_c.push((correct, loss, logits));
+                        if fold == 0 {
+                            result.params.push(params.clone());
+                        }
+                    }
+                    result
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    if results.len() != k {
+        return None;
+    }
+    let n = x.len() as f64;
+    let points: Vec<CvPoint> = grid
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let correct: usize = results.iter().map(|r| r.per_c[i].0).sum();
+            let loss: f64 = results.iter().map(|r| r.per_c[i].1).sum();
+            CvPoint { c, accuracy: correct as f64 / n, log_loss: loss / n }
+        })
+        .collect();
+    let best = (0..points.len()).max_by(|&a, &b| {
+        let (pa, pb) = (&points[a], &points[b]);
+        pa.accuracy.total_cmp(&pb.accuracy).then(pb.log_loss.total_cmp(&pa.log_loss))
+    })?;
+    let mut out_of_fold = Vec::with_capacity(x.len());
+    let mut results = results;
+    for result in &mut results {
+        for (row, logits) in std::mem::take(&mut result.per_c[best].2) {
+            out_of_fold.push((logits, gold[row]));
+        }
+    }
+    let start = results.first_mut().map(|r| std::mem::replace(&mut r.params[best], Parameters::zeros(0, 0)))?;
+    Some(CrossValidation { points, best, out_of_fold, start })
+}
+
+/// Initial parameters from an old model: weights of shared buckets and
+/// labels are copied, the rest start at zero.
+fn warm_start_params(old: &Model, new: &Model) -> Parameters {
+    let n_labels = new.info.labels.len();
+    let mut init = Parameters::zeros(new.buckets.len(), n_labels);
     let old_n = old.info.labels.len();
-    for (class_col, &label) in present.iter().enumerate() {
-        let Some(old_label) = old.info.labels.iter().position(|l| *l == new.info.labels[label]) else {
+    let n_weights = new.buckets.len() * n_labels;
+    for (label, name) in new.info.labels.iter().enumerate() {
+        let Some(old_label) = old.info.labels.iter().position(|l| l == name) else {
             continue;
         };
         for (row, &bucket) in new.buckets.iter().enumerate() {
             let old_row = old.row_of_bucket(bucket);
             if old_row != NO_ROW {
-                init[[row, class_col]] = old.weights[old_row as usize * old_n + old_label];
+                init.values[row * n_labels + label] = f64::from(old.weights[old_row as usize * old_n + old_label]);
             }
         }
-        init[[n_rows, class_col]] = old.intercept[old_label];
+        init.values[n_weights + label] = f64::from(old.intercept[old_label]);
     }
     init
 }

@@ -60,11 +60,11 @@ pub struct TrainArgs {
     /// Train from scratch but compare with an existing model on the same holdout
     #[arg(long, value_name = "OLD_MODEL")]
     pub compare: Option<PathBuf>,
-    /// Inverse L2 regularisation strength (as scikit-learn's C)
-    #[arg(long, default_value_t = 1.0)]
-    pub c: f64,
-    /// L-BFGS iteration cap
-    #[arg(long, default_value_t = 100)]
+    /// Inverse L2 regularisation strength (as scikit-learn's C) [default: chosen by 3-fold cross-validation]
+    #[arg(long)]
+    pub c: Option<f64>,
+    /// L-BFGS iteration cap per fit
+    #[arg(long, default_value_t = 200)]
     pub max_iter: u64,
     /// Ignore text features seen in fewer training rows than this
     #[arg(long, default_value_t = 2)]
@@ -110,7 +110,7 @@ fn parse_char_ngrams(spec: &str) -> Result<[u8; 2], CliError> {
 fn apply_flags(mut opts: TrainOptions, args: &TrainArgs) -> Result<TrainOptions, CliError> {
     opts.holdout = args.holdout;
     opts.seed = args.seed;
-    opts.alpha = 1.0 / args.c;
+    opts.c = args.c;
     opts.max_iterations = args.max_iter;
     opts.min_df = args.min_df.max(1);
     opts.max_features = args.max_features;
@@ -204,8 +204,8 @@ pub fn run(args: &TrainArgs, outcome: &mut Outcome) -> Result<(), CliError> {
     if !(0.0..1.0).contains(&args.holdout) {
         return Err(CliError::Usage(format!("--holdout must be in 0..1, got {}", args.holdout)));
     }
-    if args.c <= 0.0 || !args.c.is_finite() {
-        return Err(CliError::Usage(format!("--c must be positive, got {}", args.c)));
+    if let Some(c) = args.c.filter(|c| *c <= 0.0 || !c.is_finite()) {
+        return Err(CliError::Usage(format!("--c must be positive, got {c}")));
     }
     if let Some(url) = &args.from_log {
         return from_log(args, url, outcome);
@@ -290,6 +290,14 @@ pub fn run(args: &TrainArgs, outcome: &mut Outcome) -> Result<(), CliError> {
         model.n_rows(),
         info.temperature
     )?;
+    let c = 1.0 / info.training.alpha;
+    match info.training.cross_validation.as_slice() {
+        [] => writeln!(out, "C = {c} (given)")?,
+        points => {
+            let tried: Vec<String> = points.iter().map(|p| format!("{} → {:.1} %", p.c, p.accuracy * 100.0)).collect();
+            writeln!(out, "C = {c}, chosen by {}-fold cross-validation ({})", opts.folds, tried.join(", "))?;
+        }
+    }
     writeln!(out, "wrote {} ({:.1} KiB)", args.out.display(), size as f64 / 1024.0)?;
     match &outcome.metrics {
         Some(metrics) => {
