@@ -39,6 +39,8 @@ enum Command {
     Lsp(commands::lsp::LspArgs),
     /// Run the routing service: an HTTP API that decides tickets and logs every decision.
     Serve(commands::serve::ServeArgs),
+    /// Route past tickets as of their creation time and compare with what humans did (and an older policy).
+    Replay(commands::replay::ReplayArgs),
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {
@@ -62,6 +64,7 @@ fn main() -> std::process::ExitCode {
         Command::Classify(args) => commands::classify::run(args, &mut outcome),
         Command::Lsp(args) => commands::lsp::run(args, &mut outcome),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Replay(args) => commands::replay::run(args, &mut outcome),
     };
     exit::finish(result, outcome)
 }

@@ -3,3 +3,9 @@
 //! and `report` on what `routec serve` decided and what agents did afterwards.
 //! The CLI prints these results; `routec serve` shows the report at
 //! `/dashboard`.
+
+pub mod audit;
+pub mod history;
+pub mod init;
+pub mod replay;
+mod terms;
