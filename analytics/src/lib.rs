@@ -9,3 +9,4 @@ pub mod history;
 pub mod init;
 pub mod replay;
 mod terms;
+pub mod render;
