@@ -39,6 +39,10 @@ enum Command {
     Lsp(commands::lsp::LspArgs),
     /// Run the routing service: an HTTP API that decides tickets and logs every decision.
     Serve(commands::serve::ServeArgs),
+    /// Audit a ticket history: volumes, arrivals, misroutes, categories too small or too alike.
+    Audit(commands::audit::AuditArgs),
+    /// Write a starter policy (and its intent model) from a ticket history: `routec init --from HISTORY`.
+    Init(commands::init::InitArgs),
     /// Route past tickets as of their creation time and compare with what humans did (and an older policy).
     Replay(commands::replay::ReplayArgs),
 }
@@ -64,6 +68,8 @@ fn main() -> std::process::ExitCode {
         Command::Classify(args) => commands::classify::run(args, &mut outcome),
         Command::Lsp(args) => commands::lsp::run(args, &mut outcome),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Audit(args) => commands::audit::run(args, &mut outcome),
+        Command::Init(args) => commands::init::run(args),
         Command::Replay(args) => commands::replay::run(args, &mut outcome),
     };
     exit::finish(result, outcome)

@@ -324,10 +324,13 @@ pub fn audit<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Audit, 
     }
 
     let volumes = |map: BTreeMap<String, Volume>| {
-        let mut list: Vec<Volume> = map.into_iter().map(|(name, mut v)| {
-            v.name = name;
-            v
-        }).collect();
+        let mut list: Vec<Volume> = map
+            .into_iter()
+            .map(|(name, mut v)| {
+                v.name = name;
+                v
+            })
+            .collect();
         list.sort_by_key(|v| std::cmp::Reverse(v.tickets));
         list
     };
@@ -350,15 +353,14 @@ pub fn audit<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Audit, 
         .map(|((category, wrong, right), tickets)| Misroute { category, wrong, right, tickets })
         .collect();
     misroutes.sort_by(|a, b| {
-        b.tickets.cmp(&a.tickets).then_with(|| (&a.category, &a.wrong, &a.right).cmp(&(&b.category, &b.wrong, &b.right)))
+        b.tickets
+            .cmp(&a.tickets)
+            .then_with(|| (&a.category, &a.wrong, &a.right).cmp(&(&b.category, &b.wrong, &b.right)))
     });
     misroutes.truncate(15);
 
-    let cross_validation = if has_categories && options.folds >= 2 {
-        cross_validate(&sample.items, options.folds)?
-    } else {
-        None
-    };
+    let cross_validation =
+        if has_categories && options.folds >= 2 { cross_validate(&sample.items, options.folds)? } else { None };
     let clusters = if has_categories || !has_text { None } else { Some(cluster(&sample.items, options)?) };
     overall.name = "all".into();
     Ok(Audit {
@@ -417,7 +419,7 @@ fn cross_validate(sample: &[Sampled], folds: usize) -> Result<Option<CrossValida
         let model = routec_classifier::train(&data, &opts, None)?.model;
         for (s, _) in labelled.iter().zip(&fold_of).filter(|(_, f)| **f == fold) {
             let prediction = model.predict(&|name| (name == "text").then(|| s.text.clone()));
-            let predicted = model.info.labels.get(prediction.label).and_then(|l| index.get(l.as_str()).copied());
+            let predicted = model.info().labels.get(prediction.label).and_then(|l| index.get(l.as_str()).copied());
             let actual = s.category.as_deref().and_then(|c| index.get(c).copied());
             if let (Some(a), Some(p)) = (actual, predicted) {
                 counts[a][p] += 1;
@@ -472,7 +474,8 @@ fn cluster(sample: &[Sampled], options: &Options) -> Result<Vec<Cluster>, AuditE
         return Ok(Vec::new());
     }
     let flat: Vec<f64> = tfidf.rows.iter().flatten().copied().collect();
-    let records = Array2::from_shape_vec((docs.len(), dims), flat).map_err(|e| AuditError::Clustering(e.to_string()))?;
+    let records =
+        Array2::from_shape_vec((docs.len(), dims), flat).map_err(|e| AuditError::Clustering(e.to_string()))?;
     let dataset = DatasetBase::from(records.clone());
     let mut best: Option<(f64, Array2<f64>, Vec<usize>)> = None;
     for k in candidates {
@@ -498,7 +501,8 @@ fn cluster(sample: &[Sampled], options: &Options) -> Result<Vec<Cluster>, AuditE
         }
         let mut weights: Vec<(f64, usize)> = (0..dims).map(|j| (centre[j] - mean[j], j)).collect();
         weights.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let terms: Vec<String> = weights.iter().take(4).filter(|w| w.0 > 0.0).map(|w| tfidf.terms[w.1].clone()).collect();
+        let terms: Vec<String> =
+            weights.iter().take(4).filter(|w| w.0 > 0.0).map(|w| tfidf.terms[w.1].clone()).collect();
         let mut nearest: Vec<(f64, usize)> = members
             .iter()
             .map(|&i| {
@@ -556,13 +560,20 @@ impl Audit {
         let period = self.period.as_ref().map_or_else(String::new, |(f, l)| format!(", {f} to {l}"));
         let mut doc = Document::new(format!("routec audit {history}"))
             .with_subtitle(format!("{} tickets{period}, {} rejected", self.overall.tickets, self.rejected));
-        doc.push(Section::new("overview", "Overview").with_figures(vec![
-            Figure::new("tickets", "tickets", self.overall.tickets, Unit::Count),
-            Figure::new("misroute_rate", "first assignment not final", self.overall.misroute_rate(), Unit::Ratio)
-                .with_note(format!("{} of {} assigned tickets", self.overall.misrouted, self.overall.assigned)),
-            Figure::new("mean_reassignments", "reassignments per ticket", self.overall.mean_reassignments(), Unit::Number),
-            Figure::new("categories", "categories", self.categories.len(), Unit::Count),
-        ]));
+        doc.push(
+            Section::new("overview", "Overview").with_figures(vec![
+                Figure::new("tickets", "tickets", self.overall.tickets, Unit::Count),
+                Figure::new("misroute_rate", "first assignment not final", self.overall.misroute_rate(), Unit::Ratio)
+                    .with_note(format!("{} of {} assigned tickets", self.overall.misrouted, self.overall.assigned)),
+                Figure::new(
+                    "mean_reassignments",
+                    "reassignments per ticket",
+                    self.overall.mean_reassignments(),
+                    Unit::Number,
+                ),
+                Figure::new("categories", "categories", self.categories.len(), Unit::Count),
+            ]),
+        );
 
         let volume_section = |key: &str, title: &str, what: &str, list: &[Volume], small: &[String]| {
             let mut table = Table::new(key)
@@ -583,10 +594,13 @@ impl Audit {
                 ]);
                 bars.push(Bar::new(v.name.clone(), v.tickets as f64).highlighted(small.contains(&v.name)));
             }
-            Section::new(key, title).with_chart(Chart::bar(format!("{key}_chart"), title, Unit::Count, bars)).with_table(table)
+            Section::new(key, title)
+                .with_chart(Chart::bar(format!("{key}_chart"), title, Unit::Count, bars))
+                .with_table(table)
         };
         if self.has_categories {
-            let mut section = volume_section("categories", "Volume per category", "category", &self.categories, &self.too_small);
+            let mut section =
+                volume_section("categories", "Volume per category", "category", &self.categories, &self.too_small);
             if !self.too_small.is_empty() {
                 section = section.with_text(format!(
                     "too small to route on (highlighted): {}; merge them into a neighbour or route them with a rule",
@@ -602,12 +616,17 @@ impl Audit {
             doc.push(volume_section("tiers", "Volume per customer tier", "tier", &self.tiers, &[]));
         }
 
-        let busiest = self.busiest.iter().map(|(d, h, n)| format!("{d} {h:02}:00 ({n})")).collect::<Vec<_>>().join(", ");
+        let busiest =
+            self.busiest.iter().map(|(d, h, n)| format!("{d} {h:02}:00 ({n})")).collect::<Vec<_>>().join(", ");
         doc.push(
             Section::new("arrivals", "Arrivals by hour of week")
                 .with_chart(
-                    Chart::hour_of_week("arrivals_hour_of_week", "Tickets created per weekday and hour", &self.hour_of_week)
-                        .with_note(format!("hours in {}", self.timezone)),
+                    Chart::hour_of_week(
+                        "arrivals_hour_of_week",
+                        "Tickets created per weekday and hour",
+                        &self.hour_of_week,
+                    )
+                    .with_note(format!("hours in {}", self.timezone)),
                 )
                 .with_text(format!("busiest hours: {busiest}")),
         );
@@ -619,7 +638,12 @@ impl Audit {
             .with_column("tickets", "tickets", Unit::Count)
             .with_note("a misroute: the first assignment's destination differs from the final one");
         for m in &self.misroutes {
-            pairs.push_row(vec![m.category.as_str().into(), m.wrong.as_str().into(), m.right.as_str().into(), m.tickets.into()]);
+            pairs.push_row(vec![
+                m.category.as_str().into(),
+                m.wrong.as_str().into(),
+                m.right.as_str().into(),
+                m.tickets.into(),
+            ]);
         }
         let bars = self
             .categories
@@ -640,12 +664,23 @@ impl Audit {
                 .with_column("b_as_a", "b read as a", Unit::Count)
                 .with_column("rate", "share of both", Unit::Ratio);
             for c in &cv.confusable {
-                table.push_row(vec![c.a.as_str().into(), c.b.as_str().into(), c.a_as_b.into(), c.b_as_a.into(), c.rate.into()]);
+                table.push_row(vec![
+                    c.a.as_str().into(),
+                    c.b.as_str().into(),
+                    c.a_as_b.into(),
+                    c.b_as_a.into(),
+                    c.rate.into(),
+                ]);
             }
             doc.push(
                 Section::new("separability", "Can a classifier tell the categories apart?")
-                    .with_figures(vec![Figure::new("cv_accuracy", "cross-validated accuracy", cv.accuracy, Unit::Ratio)
-                        .with_note(format!("{} folds over {} tickets", cv.folds, cv.tickets))])
+                    .with_figures(vec![Figure::new(
+                        "cv_accuracy",
+                        "cross-validated accuracy",
+                        cv.accuracy,
+                        Unit::Ratio,
+                    )
+                    .with_note(format!("{} folds over {} tickets", cv.folds, cv.tickets))])
                     .with_chart(Chart::confusion(
                         "cv_confusion",
                         "Category (rows) × the classifier's prediction (columns)",
@@ -666,21 +701,31 @@ impl Audit {
                 .with_column("examples", "examples", Unit::Text);
             let mut bars = Vec::new();
             for c in clusters {
-                let examples = c.examples.iter().map(|(id, text)| format!("{id}: {text}")).collect::<Vec<_>>().join(" | ");
-                table.push_row(vec![c.name.as_str().into(), c.tickets.into(), c.terms.join(", ").into(), examples.into()]);
+                let examples =
+                    c.examples.iter().map(|(id, text)| format!("{id}: {text}")).collect::<Vec<_>>().join(" | ");
+                table.push_row(vec![
+                    c.name.as_str().into(),
+                    c.tickets.into(),
+                    c.terms.join(", ").into(),
+                    examples.into(),
+                ]);
                 bars.push(Bar::new(c.name.clone(), c.tickets as f64));
             }
             doc.push(
                 Section::new("clusters", "Proposed categories (the history has none)")
                     .with_chart(Chart::bar("cluster_sizes", "Tickets per proposed category", Unit::Count, bars))
-                    .with_table(table.with_note("k-means over TF-IDF of the text; names are the top terms: rename them")),
+                    .with_table(
+                        table.with_note("k-means over TF-IDF of the text; names are the top terms: rename them"),
+                    ),
             );
         }
 
         if !self.rejected_rows.is_empty() {
-            let mut rejected = Table::new("rejected")
-                .with_column("line", "line", Unit::Count)
-                .with_column("reason", "reason", Unit::Text);
+            let mut rejected = Table::new("rejected").with_column("line", "line", Unit::Count).with_column(
+                "reason",
+                "reason",
+                Unit::Text,
+            );
             for r in &self.rejected_rows {
                 rejected.push_row(vec![r.line.into(), r.reason.as_str().into()]);
             }

@@ -135,10 +135,8 @@ impl Mapping {
             .take(MAX_MAPPING_BYTES)
             .read_to_string(&mut text)
             .map_err(read_error)?;
-        toml::from_str(&text).map_err(|e| MappingError::Invalid {
-            path: path.to_path_buf(),
-            message: e.message().to_string(),
-        })
+        toml::from_str(&text)
+            .map_err(|e| MappingError::Invalid { path: path.to_path_buf(), message: e.message().to_string() })
     }
 
     /// The mapping beside a history (`history.csv` → `history.toml`), when
@@ -738,7 +736,12 @@ impl TicketShape {
                 hir::Ty::List(_) => Kind::List,
                 _ => Kind::Text,
             };
-            fields.push(ShapeField { path: field.path.split('.').map(str::to_string).collect(), kind, column, default });
+            fields.push(ShapeField {
+                path: field.path.split('.').map(str::to_string).collect(),
+                kind,
+                column,
+                default,
+            });
         }
         if missing.is_empty() {
             Ok(TicketShape { fields })
@@ -904,7 +907,13 @@ mod tests {
         mapping.set_column("final_destination=group").expect("a known part");
         mapping.values.insert("group".into(), [("Billing Team".to_string(), "billing".to_string())].into());
         let r = reader("id,intent,group,created_at,reassignments", mapping);
-        let row = Row::Csv(vec!["T-1".into(), "billing".into(), "Billing Team".into(), "2026-11-24T10:00:00Z".into(), "2".into()]);
+        let row = Row::Csv(vec![
+            "T-1".into(),
+            "billing".into(),
+            "Billing Team".into(),
+            "2026-11-24T10:00:00Z".into(),
+            "2".into(),
+        ]);
         let outcome = r.outcome(&row, 2).expect("a valid row");
         assert_eq!(outcome.final_destination.as_deref(), Some("billing"));
         assert_eq!(outcome.category.as_deref(), Some("billing"));
@@ -932,15 +941,16 @@ mod tests {
         let r = Reader::new(Mapping::default(), None);
         let record = RawRecord {
             line: 1,
-            text: r#"{"id": 7, "customer": {"tier": "pro"}, "final_destination": "billing", "reassignments": 1}"#.into(),
+            text: r#"{"id": 7, "customer": {"tier": "pro"}, "final_destination": "billing", "reassignments": 1}"#
+                .into(),
         };
         let row = Row::parse(&record, None).expect("an object");
         let outcome = r.outcome(&row, 1).expect("valid");
         assert_eq!(outcome.id.as_deref(), Some("7"));
         assert_eq!(outcome.tier.as_deref(), Some("pro"));
         assert_eq!(outcome.reassignments, Some(1));
-        let flat = Row::parse(&RawRecord { line: 2, text: r#"{"customer.tier": "free"}"#.into() }, None)
-            .expect("an object");
+        let flat =
+            Row::parse(&RawRecord { line: 2, text: r#"{"customer.tier": "free"}"#.into() }, None).expect("an object");
         assert_eq!(r.outcome(&flat, 2).expect("valid").tier.as_deref(), Some("free"));
         assert!(Row::parse(&RawRecord { line: 3, text: "[1]".into() }, None).is_err());
     }

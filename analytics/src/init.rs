@@ -166,7 +166,19 @@ impl ColumnStats {
 
 /// Words a policy reserves, which no name may be.
 const RESERVED: &[&str] = &[
-    "when", "and", "or", "not", "in", "has", "matches", "starts_with", "ends_with", "contains", "true", "false", "default",
+    "when",
+    "and",
+    "or",
+    "not",
+    "in",
+    "has",
+    "matches",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "true",
+    "false",
+    "default",
 ];
 
 fn is_ident(s: &str) -> bool {
@@ -242,7 +254,9 @@ pub fn init<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Starter,
             reader.mapping().columns.category
         )))?;
     if reader.text_columns().is_empty() {
-        return Err(InitError::Insufficient("the history has no text columns; name them with `--column text=A,B`".into()));
+        return Err(InitError::Insufficient(
+            "the history has no text columns; name them with `--column text=A,B`".into(),
+        ));
     }
     let m = &reader.mapping().columns;
     let mut outcome_columns: BTreeMap<String, &str> = BTreeMap::new();
@@ -275,7 +289,6 @@ pub fn init<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Starter,
     let mut training: Vec<Training> = Vec::new();
     let (mut read, mut rejected) = (0u64, 0u64);
     let tier_column = reader.column(&m.tier);
-    let has_tier = tier_column.exists();
     for record in records {
         let record = match record {
             Ok(r) => r,
@@ -402,7 +415,8 @@ pub fn init<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Starter,
             cells.push(("_".into(), fallback.clone()));
         } else {
             for tier in &tiers {
-                let dest = routes.get(&(label.clone(), tier.clone())).and_then(&most).unwrap_or_else(|| fallback.clone());
+                let dest =
+                    routes.get(&(label.clone(), tier.clone())).and_then(&most).unwrap_or_else(|| fallback.clone());
                 cells.push((tier.clone(), dest));
             }
         }
@@ -481,7 +495,11 @@ pub fn init<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Starter,
             continue;
         }
         let dest = most_common_route(&c.routes);
-        let _ = writeln!(p, "rule {}_by_terms when confidence < threshold and text has {}_terms -> {dest}", c.label, c.label);
+        let _ = writeln!(
+            p,
+            "rule {}_by_terms when confidence < threshold and text has {}_terms -> {dest}",
+            c.label, c.label
+        );
     }
     let _ = writeln!(p, "\n# Category x tier: where humans most often resolved those tickets.");
     match &tier_field {
@@ -534,7 +552,10 @@ fn most_common_route(routes: &[(String, String)]) -> String {
     for (_, d) in routes {
         *counts.entry(d.as_str()).or_default() += 1;
     }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map_or_else(|| "triage".into(), |(d, _)| d.to_string())
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map_or_else(|| "triage".into(), |(d, _)| d.to_string())
 }
 
 /// A value as a policy literal of type `ty`.
@@ -605,9 +626,64 @@ mod tests {
         let mut out = String::new();
         write_schema(
             &mut out,
-            &[("id".into(), "string".into()), ("customer.tier".into(), "free | pro".into()), ("customer.seats".into(), "int".into())],
+            &[
+                ("id".into(), "string".into()),
+                ("customer.tier".into(), "free | pro".into()),
+                ("customer.seats".into(), "int".into()),
+            ],
             1,
         );
         assert_eq!(out, "  id: string\n  customer {\n    tier: free | pro\n    seats: int\n  }\n");
+    }
+}
+
+impl Summary {
+    /// What was inferred, as a document: the terminal summary, `--json` and `--html`.
+    pub fn document(&self, history: &str, written: &str) -> crate::render::Document {
+        use crate::render::{Bar, Chart, Document, Figure, Section, Table, Unit};
+        let mut doc = Document::new(format!("routec init --from {history}"))
+            .with_subtitle(format!("{written}: a starter policy from {} tickets", self.tickets));
+        doc.push(Section::new("overview", "What the policy was made from").with_figures(vec![
+            Figure::new("tickets", "tickets read", self.tickets, Unit::Count),
+            Figure::new("rejected", "rows rejected", self.rejected, Unit::Count),
+            Figure::new("categories", "categories", self.categories.len(), Unit::Count),
+            Figure::new("tests", "tests written", self.tests, Unit::Count),
+        ]));
+        let mut routes = Table::new("matrix")
+            .with_column("category", "category", Unit::Text)
+            .with_column("tickets", "tickets", Unit::Count)
+            .with_column("routes", "tier → destination", Unit::Text)
+            .with_column("keywords", "keywords", Unit::Text)
+            .with_note("each tier goes where humans most often resolved the category's tickets");
+        let mut bars = Vec::new();
+        for c in &self.categories {
+            let cells = c.routes.iter().map(|(t, d)| format!("{t} → {d}")).collect::<Vec<_>>().join(", ");
+            routes.push_row(vec![
+                c.label.as_str().into(),
+                c.tickets.into(),
+                cells.into(),
+                c.keywords.join(", ").into(),
+            ]);
+            bars.push(Bar::new(c.label.clone(), c.tickets as f64));
+        }
+        doc.push(
+            Section::new("categories", "Categories, their routes and keywords")
+                .with_chart(Chart::bar("category_volume", "Tickets per category", Unit::Count, bars))
+                .with_table(routes),
+        );
+        let mut fields =
+            Table::new("schema").with_column("field", "field", Unit::Text).with_column("type", "type", Unit::Text);
+        for (path, ty) in &self.fields {
+            fields.push_row(vec![path.as_str().into(), ty.as_str().into()]);
+        }
+        let mut skipped = Table::new("skipped_columns")
+            .with_title("Columns left out of the schema")
+            .with_column("column", "column", Unit::Text)
+            .with_column("why", "why", Unit::Text);
+        for (column, why) in &self.skipped_columns {
+            skipped.push_row(vec![column.as_str().into(), why.as_str().into()]);
+        }
+        doc.push(Section::new("schema", "The ticket schema, from the columns").with_table(fields).with_table(skipped));
+        doc
     }
 }

@@ -7,6 +7,6 @@
 pub mod audit;
 pub mod history;
 pub mod init;
+pub mod render;
 pub mod replay;
 mod terms;
-pub mod render;

@@ -33,11 +33,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options {
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            chunk: 2048,
-            examples: 5,
-        }
+        Options { workers: std::thread::available_parallelism().map_or(1, |n| n.get()), chunk: 2048, examples: 5 }
     }
 }
 
@@ -441,12 +437,12 @@ pub fn replay<R: BufRead + Send>(
     if let Some(rejected) = header_error {
         total.reject(rejected, options.examples);
     }
+    // Two chunks in flight per worker keep every core busy; no more, so
+    // memory stays bounded whatever the history's length.
+    let (chunk_tx, chunk_rx) = mpsc::sync_channel::<(u64, Vec<Result<RawRecord, Rejected>>)>(workers * 2);
+    let chunk_rx = std::sync::Mutex::new(chunk_rx);
+    let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Tally)>(workers * 2);
     let io_error = std::thread::scope(|scope| -> Option<std::io::Error> {
-        // Two chunks in flight per worker keep every core busy; no more, so
-        // memory stays bounded whatever the history's length.
-        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<(u64, Vec<Result<RawRecord, Rejected>>)>(workers * 2);
-        let chunk_rx = std::sync::Mutex::new(chunk_rx);
-        let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Tally)>(workers * 2);
         let reading = scope.spawn(move || {
             let mut seq = 0;
             let mut chunk = Vec::with_capacity(chunk_size);
@@ -680,7 +676,9 @@ impl Report {
         finals.dedup();
         let counts = routed
             .iter()
-            .map(|r| finals.iter().map(|f| tally.confusion.get(&(r.clone(), f.clone())).copied().unwrap_or(0)).collect())
+            .map(|r| {
+                finals.iter().map(|f| tally.confusion.get(&(r.clone(), f.clone())).copied().unwrap_or(0)).collect()
+            })
             .collect();
         let rules = tally
             .rules
@@ -757,7 +755,9 @@ fn load(policy: &Policy, hourly: &HashMap<(String, i64), u64>) -> Vec<Destinatio
                 capacity,
                 tickets: hours.iter().map(|&(_, n)| n).sum(),
                 active_hours: hours.len() as u64,
-                peak_hour: peak.and_then(|(hour, _)| jiff::Timestamp::from_second(hour * 3600).ok()).map(|t| t.to_string()),
+                peak_hour: peak
+                    .and_then(|(hour, _)| jiff::Timestamp::from_second(hour * 3600).ok())
+                    .map(|t| t.to_string()),
                 peak_tickets: peak.map_or(0, |(_, n)| n),
                 hours_over_capacity: capacity.map_or(0, |c| hours.iter().filter(|&&(_, n)| n > c).count() as u64),
                 hour_of_week,
@@ -891,7 +891,11 @@ impl Report {
                 .with_column("tickets", "tickets", Unit::Count)
                 .with_column("agreement", "agreement", Unit::Ratio);
             for c in &self.categories {
-                categories.push_row(vec![c.name.as_str().into(), c.agreement.tickets.into(), c.agreement.rate().into()]);
+                categories.push_row(vec![
+                    c.name.as_str().into(),
+                    c.agreement.tickets.into(),
+                    c.agreement.rate().into(),
+                ]);
             }
             section = section.with_table(categories);
         }
@@ -905,7 +909,9 @@ impl Report {
                 .with_column("met_rate", "met rate", Unit::Ratio)
                 .with_column("breached", "breached", Unit::Count)
                 .with_column("unknown", "unknown", Unit::Count)
-                .with_note("due times computed from each ticket's creation, met when the history's moment is at or before it");
+                .with_note(
+                    "due times computed from each ticket's creation, met when the history's moment is at or before it",
+                );
             let mut bars = Vec::new();
             for s in &self.sla {
                 let t = &s.tally;
@@ -955,7 +961,10 @@ impl Report {
             .load
             .iter()
             .filter(|l| l.capacity.is_some())
-            .map(|l| Series { name: l.destination.clone(), values: l.hour_of_week.iter().map(|&n| Some(n as f64)).collect() })
+            .map(|l| Series {
+                name: l.destination.clone(),
+                values: l.hour_of_week.iter().map(|&n| Some(n as f64)).collect(),
+            })
             .collect::<Vec<_>>();
         section = section.with_chart(
             Chart::hour_of_week("arrivals_hour_of_week", "Tickets routed by hour of week (UTC)", &by_hour)
@@ -1020,16 +1029,17 @@ impl Report {
         }
 
         if !self.rejected_rows.is_empty() {
-            let mut rejected = Table::new("rejected")
-                .with_column("line", "line", Unit::Count)
-                .with_column("reason", "reason", Unit::Text);
+            let mut rejected = Table::new("rejected").with_column("line", "line", Unit::Count).with_column(
+                "reason",
+                "reason",
+                Unit::Text,
+            );
             for r in &self.rejected_rows {
                 rejected.push_row(vec![r.line.into(), r.reason.as_str().into()]);
             }
-            doc.push(Section::new("rejected", "Rejected rows").with_table(rejected.with_note(format!(
-                "{} rejected in all; the first are listed",
-                self.tickets.rejected
-            ))));
+            doc.push(Section::new("rejected", "Rejected rows").with_table(
+                rejected.with_note(format!("{} rejected in all; the first are listed", self.tickets.rejected)),
+            ));
         }
         doc
     }

@@ -51,7 +51,9 @@ impl HistoryArgs {
 fn mapping_error(path: &Path, e: MappingError) -> CliError {
     match e {
         MappingError::Read { source, .. } => CliError::read(path, source),
-        other => CliError::Unusable { path: path.to_path_buf(), expected: "a history mapping", source: Box::new(other) },
+        other => {
+            CliError::Unusable { path: path.to_path_buf(), expected: "a history mapping", source: Box::new(other) }
+        }
     }
 }
 
@@ -79,7 +81,8 @@ impl ReportArgs {
         }
         if let Some(path) = &self.html {
             let footer = format!("routec {}", env!("CARGO_PKG_VERSION"));
-            let page = document.to_html(&HtmlOptions { refresh_seconds: None, footer: Some(footer) }).map_err(render_error)?;
+            let page =
+                document.to_html(&HtmlOptions { refresh_seconds: None, footer: Some(footer) }).map_err(render_error)?;
             std::fs::write(path, page).map_err(|e| CliError::write(path, e))?;
         }
         Ok(())

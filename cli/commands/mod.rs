@@ -1,11 +1,13 @@
 //! One module per `routec` verb; each exposes its clap `Args` and `run`.
 
+pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod classify;
 pub mod eval;
 pub mod fmt;
 pub mod history_input;
+pub mod init;
 pub mod lsp;
 pub mod policies;
 pub mod replay;

@@ -107,8 +107,9 @@ fn progress_bar(bytes: u64) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(bytes);
-    let style = indicatif::ProgressStyle::with_template("replaying {bar:40} {percent:>3}% {binary_bytes_per_sec} eta {eta}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style =
+        indicatif::ProgressStyle::with_template("replaying {bar:40} {percent:>3}% {binary_bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
 }
