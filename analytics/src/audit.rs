@@ -560,8 +560,7 @@ impl Audit {
         let period = self.period.as_ref().map_or_else(String::new, |(f, l)| format!(", {f} to {l}"));
         let mut doc = Document::new(format!("routec audit {history}"))
             .with_subtitle(format!("{} tickets{period}, {} rejected", self.overall.tickets, self.rejected));
-        doc.push(
-            Section::new("overview", "Overview").with_figures(vec![
+        doc.push(Section::new("overview", "Overview").with_figures(vec![
                 Figure::new("tickets", "tickets", self.overall.tickets, Unit::Count),
                 Figure::new("misroute_rate", "first assignment not final", self.overall.misroute_rate(), Unit::Ratio)
                     .with_note(format!("{} of {} assigned tickets", self.overall.misrouted, self.overall.assigned)),
@@ -572,8 +571,7 @@ impl Audit {
                     Unit::Number,
                 ),
                 Figure::new("categories", "categories", self.categories.len(), Unit::Count),
-            ]),
-        );
+            ]));
 
         let volume_section = |key: &str, title: &str, what: &str, list: &[Volume], small: &[String]| {
             let mut table = Table::new(key)

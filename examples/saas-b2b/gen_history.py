@@ -21,7 +21,7 @@ openers, closers, occasional typos, a share of German tickets, and the page
 the user was on (correlated with the intent, but noisy).
 
 Each ticket also carries what happened to it in the helpdesk (for `routec
-audit` and `routec replay`): `created_at` (13 weeks from 2026-09-01, busier on
+audit` and `routec replay`): `created_at` (13 weeks from Monday 2026-08-31, busier on
 weekday afternoons in New York), the customer's name, e-mail and seats, the
 group it was first assigned to and the one that resolved it (humans misroute
 about one ticket in six, more often for look-alike intents), the number of
@@ -326,7 +326,7 @@ WRONG_FIRST = {
 }
 MISROUTE_RATE = {"billing": 0.08, "technical": 0.22, "bug_report": 0.2, "onboarding": 0.12,
                  "feature_request": 0.06, "account": 0.25}
-START = datetime.datetime(2026, 9, 1, tzinfo=datetime.timezone.utc)
+START = datetime.datetime(2026, 8, 31, tzinfo=datetime.timezone.utc)  # a Monday
 WEEKS = 13
 # Arrivals per hour of the day in New York (UTC-4/-5): office hours dominate.
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 10, 9, 10, 11, 10, 8, 6, 4, 3, 2, 2, 1, 1]
