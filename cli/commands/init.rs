@@ -20,6 +20,9 @@ pub struct InitArgs {
     /// The policy's name [default: the directory's name].
     #[arg(long)]
     pub name: Option<String>,
+    /// Tickets the intent model is trained on (the first ones of the history).
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub sample: usize,
     /// Replace files that exist.
     #[arg(long)]
     pub force: bool,
@@ -44,7 +47,7 @@ pub fn run(args: &InitArgs) -> Result<(), CliError> {
         let dir = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
         dir.file_name().map_or_else(|| "starter".to_string(), |n| init::identifier(&n.to_string_lossy()))
     });
-    let options = init::Options { name, ..init::Options::default() };
+    let options = init::Options { name, sample: args.sample, ..init::Options::default() };
     let opened = args.input.open(&args.from)?;
     let starter = init::init(opened, &options).map_err(|e| match e {
         init::InitError::Io(source) => CliError::read(&args.from, source),
