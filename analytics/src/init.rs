@@ -333,7 +333,7 @@ pub fn init<R: BufRead>(opened: Opened<R>, options: &Options) -> Result<Starter,
         }
         let kept = examples.entry(category.clone()).or_default();
         // Keep a few candidates spread over the history: the first and then every 50th.
-        if kept.len() < options.tests_per_category * 4 && (kept.is_empty() || volume[&category] % 50 == 0) {
+        if kept.len() < options.tests_per_category * 4 && (kept.is_empty() || volume[&category].is_multiple_of(50)) {
             kept.push(Example {
                 line: record.line,
                 id: outcome.id.clone().unwrap_or_else(|| format!("line {}", record.line)),
@@ -590,53 +590,6 @@ fn write_schema(out: &mut String, fields: &[(String, String)], depth: usize) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifiers_are_policy_names() {
-        assert_eq!(identifier("Billing Team"), "billing_team");
-        assert_eq!(identifier("2nd line"), "x_2nd_line");
-        assert_eq!(identifier("when"), "x_when");
-        assert_eq!(identifier("Tier-2 (EU)"), "tier_2_eu");
-    }
-
-    #[test]
-    fn column_types_follow_the_values() {
-        let ty = |values: &[&str]| {
-            let mut s = ColumnStats::default();
-            for _ in 0..10 {
-                for v in values {
-                    s.add(Some(v).filter(|v| !v.is_empty()));
-                }
-            }
-            s.ty(false)
-        };
-        assert_eq!(ty(&["1", "20"]).as_deref(), Some("int"));
-        assert_eq!(ty(&["1.5", "2"]).as_deref(), Some("number"));
-        assert_eq!(ty(&["true", "False"]).as_deref(), Some("bool"));
-        assert_eq!(ty(&["2026-11-24T10:00:00Z"]).as_deref(), Some("time"));
-        assert_eq!(ty(&["free", "pro", ""]).as_deref(), Some("free | pro?"));
-        assert_eq!(ty(&["Free plan", "Pro"]).as_deref(), Some("string"));
-    }
-
-    #[test]
-    fn nested_fields_become_blocks() {
-        let mut out = String::new();
-        write_schema(
-            &mut out,
-            &[
-                ("id".into(), "string".into()),
-                ("customer.tier".into(), "free | pro".into()),
-                ("customer.seats".into(), "int".into()),
-            ],
-            1,
-        );
-        assert_eq!(out, "  id: string\n  customer {\n    tier: free | pro\n    seats: int\n  }\n");
-    }
-}
-
 impl Summary {
     /// What was inferred, as a document: the terminal summary, `--json` and `--html`.
     pub fn document(&self, history: &str, written: &str) -> crate::render::Document {
@@ -685,5 +638,52 @@ impl Summary {
         }
         doc.push(Section::new("schema", "The ticket schema, from the columns").with_table(fields).with_table(skipped));
         doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_policy_names() {
+        assert_eq!(identifier("Billing Team"), "billing_team");
+        assert_eq!(identifier("2nd line"), "x_2nd_line");
+        assert_eq!(identifier("when"), "x_when");
+        assert_eq!(identifier("Tier-2 (EU)"), "tier_2_eu");
+    }
+
+    #[test]
+    fn column_types_follow_the_values() {
+        let ty = |values: &[&str]| {
+            let mut s = ColumnStats::default();
+            for _ in 0..10 {
+                for v in values {
+                    s.add(Some(*v).filter(|v| !v.is_empty()));
+                }
+            }
+            s.ty(false)
+        };
+        assert_eq!(ty(&["1", "20"]).as_deref(), Some("int"));
+        assert_eq!(ty(&["1.5", "2"]).as_deref(), Some("number"));
+        assert_eq!(ty(&["true", "False"]).as_deref(), Some("bool"));
+        assert_eq!(ty(&["2026-11-24T10:00:00Z"]).as_deref(), Some("time"));
+        assert_eq!(ty(&["free", "pro", ""]).as_deref(), Some("free | pro?"));
+        assert_eq!(ty(&["Free plan", "Pro"]).as_deref(), Some("string"));
+    }
+
+    #[test]
+    fn nested_fields_become_blocks() {
+        let mut out = String::new();
+        write_schema(
+            &mut out,
+            &[
+                ("id".into(), "string".into()),
+                ("customer.tier".into(), "free | pro".into()),
+                ("customer.seats".into(), "int".into()),
+            ],
+            1,
+        );
+        assert_eq!(out, "  id: string\n  customer {\n    tier: free | pro\n    seats: int\n  }\n");
     }
 }
