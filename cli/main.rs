@@ -45,6 +45,12 @@ enum Command {
     Diff(commands::diff::DiffArgs),
     /// Report on routing from the decision log: misroutes, reassignments, times, shadow rules, drift, spikes.
     Report(commands::report::ReportArgs),
+    /// Audit a ticket history: volumes, arrivals, misroutes, categories too small or too alike.
+    Audit(commands::audit::AuditArgs),
+    /// Write a starter policy (and its intent model) from a ticket history: `routec init --from HISTORY`.
+    Init(commands::init::InitArgs),
+    /// Route past tickets as of their creation time and compare with what humans did (and an older policy).
+    Replay(commands::replay::ReplayArgs),
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {
@@ -70,6 +76,9 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Diff(args) => commands::diff::run(args, &mut outcome),
         Command::Report(args) => commands::report::run(args, &mut outcome),
+        Command::Audit(args) => commands::audit::run(args, &mut outcome),
+        Command::Init(args) => commands::init::run(args),
+        Command::Replay(args) => commands::replay::run(args, &mut outcome),
     };
     exit::finish(result, outcome)
 }

@@ -10,6 +10,7 @@ mod decisions;
 mod fmt;
 mod fuzz;
 mod harness;
+mod history_cli;
 mod limits;
 mod lsp;
 mod parser_props;

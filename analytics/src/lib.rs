@@ -4,8 +4,13 @@
 //! The CLI prints these results; `routec serve` shows the report at
 //! `/dashboard`.
 
+pub mod audit;
 pub mod diff;
+pub mod history;
+pub mod init;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod spike;
+mod terms;
 pub mod train_log;

@@ -1,13 +1,17 @@
 //! One module per `routec` verb; each exposes its clap `Args` and `run`.
 
+pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod classify;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod history_input;
+pub mod init;
 pub mod lsp;
 pub mod policies;
+pub mod replay;
 pub mod report;
 pub mod route;
 pub mod serve;

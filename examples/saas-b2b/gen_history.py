@@ -19,14 +19,26 @@ with steps are `bug_report`.
 Tickets are built from per-intent subjects and bodies with slots, plus
 openers, closers, occasional typos, a share of German tickets, and the page
 the user was on (correlated with the intent, but noisy).
+
+Each ticket also carries what happened to it in the helpdesk (for `routec
+audit` and `routec replay`): `created_at` (13 weeks from Monday 2026-08-31, busier on
+weekday afternoons in New York), the customer's name, e-mail and seats, the
+group it was first assigned to and the one that resolved it (humans misroute
+about one ticket in six, more often for look-alike intents), the number of
+reassignments, and the times of first assignment, first response and
+resolution. These columns come from a second random stream, so the first 720
+tickets' text, labels and features are those the shipped model was trained
+on; the rows after them continue the first stream.
 """
 
 import csv
+import datetime
 import os
 import random
 
 SEED = 20240605
-N_TICKETS = 720
+N_TICKETS = 3000
+OPS_SEED = 20261201
 
 PRODUCTS = ["dashboard", "report builder", "data connector", "Slack integration", "Salesforce sync",
             "CSV export", "alerting", "API", "mobile app", "embedded charts", "scheduled reports"]
@@ -292,6 +304,82 @@ def ticket(rng, idx, intent):
     }
 
 
+# What the humans did: the group that finally resolved each (intent, tier), in
+# the policy's destination names. Free-tier technical and account tickets are
+# worked by tech support here; the policy sends them to the AI assistant.
+FINAL_GROUP = {
+    "billing": {"enterprise": "account_management", "_": "billing"},
+    "technical": {"enterprise": "tier2_tech", "_": "tech_support"},
+    "bug_report": {"enterprise": "tier2_tech", "pro": "tier2_tech", "starter": "tier2_tech", "_": "tech_support"},
+    "onboarding": {"enterprise": "solutions_engineering", "_": "onboarding"},
+    "feature_request": {"_": "product_feedback"},
+    "account": {"free": "tech_support", "_": "account_management"},
+}
+# Where a misrouted ticket lands first: look-alike intents are confused most.
+WRONG_FIRST = {
+    "billing": [("account_management", 3), ("tech_support", 1)],
+    "technical": [("account_management", 3), ("tier2_tech", 2), ("onboarding", 1)],
+    "bug_report": [("tech_support", 4), ("product_feedback", 2)],
+    "onboarding": [("tech_support", 3), ("account_management", 1)],
+    "feature_request": [("tech_support", 2), ("tier2_tech", 1)],
+    "account": [("tech_support", 4), ("billing", 2)],
+}
+MISROUTE_RATE = {"billing": 0.08, "technical": 0.22, "bug_report": 0.2, "onboarding": 0.12,
+                 "feature_request": 0.06, "account": 0.25}
+START = datetime.datetime(2026, 8, 31, tzinfo=datetime.timezone.utc)  # a Monday
+WEEKS = 13
+# Arrivals per hour of the day in New York (UTC-4/-5): office hours dominate.
+HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 10, 9, 10, 11, 10, 8, 6, 4, 3, 2, 2, 1, 1]
+DAY_WEIGHTS = [10, 11, 10, 10, 8, 2, 2]  # Monday first
+COMPANIES = ["Acme Corp", "Globex", "Initech", "Umbrella Health", "Northwind Traders", "Hooli", "Stark Logistics",
+             "Wayne Analytics", "Soylent Foods", "Tyrell Systems", "Cyberdyne Labs", "Wonka Retail"]
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def outcome(ops, row):
+    """The helpdesk's columns for one ticket, from the ops stream."""
+    intent, tier = row["intent"], row["customer.tier"]
+    week = ops.randrange(WEEKS)
+    day = weighted(ops, list(enumerate(DAY_WEIGHTS)))
+    hour = weighted(ops, list(enumerate(HOUR_WEIGHTS)))
+    # New York is UTC-4 until 1 November 2026, UTC-5 after.
+    local = START + datetime.timedelta(weeks=week, days=day, hours=hour, minutes=ops.randrange(60),
+                                       seconds=ops.randrange(60))
+    created = local + datetime.timedelta(hours=4 if local < datetime.datetime(
+        2026, 11, 1, 6, tzinfo=datetime.timezone.utc) else 5)
+    groups = FINAL_GROUP[intent]
+    final = groups.get(tier, groups["_"])
+    if ops.random() < MISROUTE_RATE[intent] * (1.3 if tier == "free" else 1.0):
+        first = weighted(ops, [(g, w) for g, w in WRONG_FIRST[intent] if g != final] or [("tech_support", 1)])
+        reassignments = 1 if ops.random() < 0.75 else ops.randrange(2, 4)
+    else:
+        first = final
+        reassignments = 0 if ops.random() < 0.93 else 1  # moved between agents of the same group
+    quick = tier == "enterprise"
+    assigned = created + datetime.timedelta(minutes=ops.randrange(2, 45 if quick else 240))
+    responded = assigned + datetime.timedelta(minutes=ops.randrange(5, 90 if quick else 600))
+    work_hours = ops.expovariate(1 / (10 if quick else 20)) + 24 * reassignments * ops.random()
+    resolved = responded + datetime.timedelta(hours=work_hours)
+    company = ops.choice(COMPANIES)
+    first_name = ops.choice(NAMES).split()[0].lower()
+    domain = company.lower().replace(" ", "") + ".example"
+    return {
+        "created_at": iso(created),
+        "customer.name": company,
+        "customer.email": f"{first_name}@{domain}",
+        "customer.seats": str({"free": 1, "starter": 5, "pro": 40, "enterprise": 400}[tier] + ops.randrange(0, 60)),
+        "first_destination": first,
+        "final_destination": final,
+        "reassignments": str(reassignments),
+        "first_assigned_at": iso(assigned),
+        "first_response_at": iso(responded),
+        "resolved_at": iso(resolved),
+    }
+
+
 def main():
     rng = random.Random(SEED)
     intents = list(INTENT_WEIGHTS.items())
@@ -303,6 +391,11 @@ def main():
                  "page": "/login", "channel": "chat", "customer.tier": "starter", "intent": "account"})
     for idx in range(N_TICKETS - len(rows)):
         rows.append(ticket(rng, idx, weighted(rng, intents)))
+    ops = random.Random(OPS_SEED)
+    for row in rows:
+        row.update(outcome(ops, row))
+    # A history is exported in the order tickets arrived.
+    rows.sort(key=lambda row: (row["created_at"], row["id"]))
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "history.csv")
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()), lineterminator="\n")
