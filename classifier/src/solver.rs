@@ -424,7 +424,7 @@ mod tests {
         let mut scores = vec![0.0; 3];
         problem.objective(&params, &mut gradient, &mut scores);
         let mut scratch = vec![0.0; params.values.len()];
-        for i in 0..params.values.len() {
+        for (i, &analytic) in gradient.iter().enumerate() {
             let h = 1e-6;
             let mut plus = params.clone();
             plus.values[i] += h;
@@ -433,7 +433,7 @@ mod tests {
             let numeric = (problem.objective(&plus, &mut scratch, &mut scores)
                 - problem.objective(&minus, &mut scratch, &mut scores))
                 / (2.0 * h);
-            assert!((numeric - gradient[i]).abs() < 1e-6, "entry {i}: numeric {numeric}, analytic {}", gradient[i]);
+            assert!((numeric - analytic).abs() < 1e-6, "entry {i}: numeric {numeric}, analytic {analytic}");
         }
     }
 

@@ -391,11 +391,19 @@ struct CrossValidation {
 
 /// What one fold measured at each `C` of the grid.
 struct FoldResult {
-    /// Per grid value: correct predictions, summed log loss, and
-    /// `(row, logits)` of the fold's held-out rows.
-    per_c: Vec<(usize, f64, Vec<(usize, Vec<f64>)>)>,
+    /// Per grid value.
+    per_c: Vec<FoldScore>,
     /// The fold's parameters at each grid value (first fold only).
     params: Vec<Parameters>,
+}
+
+/// How one fold's fit at one `C` did on the fold's held-out rows.
+struct FoldScore {
+    correct: usize,
+    /// Summed negative log-likelihood.
+    log_loss: f64,
+    /// `(row, logits)` of each held-out row.
+    held_out: Vec<(usize, Vec<f64>)>,
 }
 
 /// k-fold cross-validation over `grid` on the rows of `x`, folds in
@@ -440,7 +448,7 @@ fn cross_validate(
                             loss += log_sum - (scores[gold[row]] - max);
                             logits.push((row, scores.clone()));
                         }
-                        result.per_c.push((correct, loss, logits));
+                        result.per_c.push(FoldScore { correct, log_loss: loss, held_out: logits });
                         if fold == 0 {
                             result.params.push(params.clone());
                         }
@@ -459,8 +467,8 @@ fn cross_validate(
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let correct: usize = results.iter().map(|r| r.per_c[i].0).sum();
-            let loss: f64 = results.iter().map(|r| r.per_c[i].1).sum();
+            let correct: usize = results.iter().map(|r| r.per_c[i].correct).sum();
+            let loss: f64 = results.iter().map(|r| r.per_c[i].log_loss).sum();
             CvPoint { c, accuracy: correct as f64 / n, log_loss: loss / n }
         })
         .collect();
@@ -471,7 +479,7 @@ fn cross_validate(
     let mut out_of_fold = Vec::with_capacity(x.len());
     let mut results = results;
     for result in &mut results {
-        for (row, logits) in std::mem::take(&mut result.per_c[best].2) {
+        for (row, logits) in std::mem::take(&mut result.per_c[best].held_out) {
             out_of_fold.push((logits, gold[row]));
         }
     }
