@@ -9,8 +9,8 @@
 //! Also here: connecting the configured helpdesks at start (field mappings
 //! checked against the policy's schema) and their open-ticket refresh.
 
-use crate::api::{read_body, refresh_load};
 use crate::actions::Origin;
+use crate::api::{read_body, refresh_load};
 use crate::decide::{self, Dedup};
 use crate::error::ApiError;
 use crate::shutdown::Shutdown;
