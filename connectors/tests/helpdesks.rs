@@ -356,7 +356,8 @@ async fn intercom_reads_the_conversation_and_contact_then_assigns_tags_and_notes
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/conversations/147/parts"))
+        .and(path("/conversations/147/reply"))
+        .and(header("authorization", bearer))
         .and(body_json(json!({"message_type": "note", "type": "admin", "admin_id": "991267",
             "body": "routec: legal_review · priority P1 · escalated by `legal_threat`: text has legal (policy saas-b2b v3)\n\nHandoff:\n- customer.name: Ada"})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "147"})))
@@ -387,4 +388,80 @@ async fn intercom_counts_open_conversations_per_team() {
         .await;
     let counts = intercom(&server).open_counts().await.expect("counted");
     assert_eq!(counts.get("legal_review"), Some(&5));
+}
+
+/// What the outbox worker queues as `<helpdesk>.note` when an issue was
+/// created for a helpdesk ticket (server/src/delivery.rs `follow_ups`).
+fn issue_note() -> Value {
+    json!({
+        "body": "routec created Jira issue LEGAL-7: https://acme.atlassian.net/browse/LEGAL-7",
+        "issue": {"key": "LEGAL-7", "url": "https://acme.atlassian.net/browse/LEGAL-7"}
+    })
+}
+
+/// A comment is added through a ticket update, `"public": false` for a private one:
+/// https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket
+/// and https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/.
+#[tokio::test]
+async fn zendesk_notes_a_created_issue_as_a_private_comment() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/35436.json"))
+        .and(header("authorization", basic("bot@acme.example/token", "zd-token").as_str()))
+        .and(body_json(json!({"ticket": {"comment": {
+            "body": "routec created Jira issue LEGAL-7: https://acme.atlassian.net/browse/LEGAL-7",
+            "public": false
+        }}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 35436}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sink = zendesk(&server).sink();
+    assert!(sink.kinds().contains(&"zendesk.note"), "{:?}", sink.kinds());
+    let outcome = sink.deliver(delivery("zendesk.note", "35436", &issue_note())).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered { receipt: json!({"id": 35436}) });
+    // A row without a body is refused without a request (the mock expects exactly one).
+    let empty = sink.deliver(delivery("zendesk.note", "35436", &json!({"issue": {}}))).await;
+    assert!(matches!(empty, DeliveryOutcome::Failed { .. }), "{empty:?}");
+}
+
+/// https://developers.freshdesk.com/api/#add_note_to_a_ticket (`private` defaults to true; sent explicitly).
+#[tokio::test]
+async fn freshdesk_notes_a_created_issue_as_a_private_note() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v2/tickets/12/notes"))
+        .and(header("authorization", basic("fd-key", "X").as_str()))
+        .and(body_json(json!({
+            "body": "routec created Jira issue LEGAL-7: https://acme.atlassian.net/browse/LEGAL-7",
+            "private": true
+        })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 4711, "private": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sink = freshdesk(&server).sink();
+    let outcome = sink.deliver(delivery("freshdesk.note", "12", &issue_note())).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered { receipt: json!({"id": 4711}) });
+}
+
+/// https://developers.intercom.com/docs/references/rest-api/api.intercom.io/conversations/replyconversation
+/// (an admin reply with `message_type: note`).
+#[tokio::test]
+async fn intercom_notes_a_created_issue_as_an_admin_note() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/conversations/147/reply"))
+        .and(header("authorization", "Bearer ic-token"))
+        .and(body_json(json!({
+            "message_type": "note", "type": "admin", "admin_id": "991267",
+            "body": "routec created Jira issue LEGAL-7: https://acme.atlassian.net/browse/LEGAL-7"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"type": "conversation", "id": "147"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sink = intercom(&server).sink();
+    let outcome = sink.deliver(delivery("intercom.note", "147", &issue_note())).await;
+    assert_eq!(outcome, DeliveryOutcome::Delivered { receipt: json!({"id": "147"}) });
 }

@@ -170,8 +170,8 @@ impl Service {
         if let Some(keep) = state.config.retention {
             retention::spawn(state.store.clone(), keep, shutdown.clone());
         }
-        // Helpdesk write-back sinks join the action sinks here.
-        let sinks = state.config.actions.sinks.clone();
+        let mut sinks = state.config.actions.sinks.clone();
+        sinks.extend(webhooks::sinks(&state.helpdesks));
         // Without a sink no row can be delivered: no worker polls the store.
         let worker = (state.config.delivery.enabled && !sinks.is_empty()).then(|| {
             let worker = delivery::Worker::new(

@@ -7,49 +7,9 @@
 use super::mapping::FieldSource;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
-/// A secret: written in the file, read from an environment variable, or
-/// read from a file (its content, trailing newline removed).
-#[derive(Clone, Deserialize)]
-#[serde(untagged)]
-pub enum SecretSource {
-    Literal(String),
-    Env { env: String },
-    File { file: PathBuf },
-}
-
-impl std::fmt::Debug for SecretSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SecretSource::Literal(_) => f.write_str("[hidden]"),
-            SecretSource::Env { env } => write!(f, "{{ env = {env:?} }}"),
-            SecretSource::File { file } => write!(f, "{{ file = {file:?} }}"),
-        }
-    }
-}
-
-/// A resolved secret. Never printed: `{:?}` shows `[hidden]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for a request header or an HMAC key only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[hidden]")
-    }
-}
+pub use crate::secret::{Secret, SecretSource};
 
 /// Per connector: decide and write back, or decide and log only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
@@ -207,20 +167,7 @@ pub fn resolve_secret(
     source: &SecretSource,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Secret, HelpdeskError> {
-    let value = match source {
-        SecretSource::Literal(v) => v.clone(),
-        SecretSource::Env { env: var } => {
-            env(var).ok_or_else(|| config_error(setting, format!("the environment variable `{var}` is not set")))?
-        }
-        SecretSource::File { file } => std::fs::read_to_string(file)
-            .map_err(|e| config_error(setting, format!("cannot read `{}`: {e}", file.display())))?
-            .trim_end_matches(['\r', '\n'])
-            .to_string(),
-    };
-    if value.trim().is_empty() {
-        return Err(config_error(setting, "the secret is empty"));
-    }
-    Ok(Secret(value))
+    source.resolve(env).map_err(|reason| config_error(setting, reason))
 }
 
 /// The default interval of the open-ticket count refresh.

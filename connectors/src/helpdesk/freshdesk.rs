@@ -16,8 +16,8 @@ use super::client::{self, http_client};
 use super::config::{PriorityValue, Resolved};
 use super::mapping::{FieldMapping, MappingError, Schema};
 use super::{
-    checked_id, destination_of, id_text, same_secret, trigger_event, DecisionView, Helpdesk, HelpdeskError, Mode,
-    Observation, Rejection, WebhookEvent, WriteBack,
+    checked_id, destination_of, id_text, note_body, same_secret, trigger_event, DecisionView, Helpdesk, HelpdeskError,
+    Mode, Observation, Rejection, WebhookEvent, WriteBack,
 };
 use crate::delivery::{BoxFuture, Delivery, DeliveryOutcome, Sink};
 use base64::Engine as _;
@@ -28,6 +28,8 @@ use std::time::Duration;
 
 /// The outbox kind of a Freshdesk write-back.
 pub const KIND: &str = "freshdesk.update";
+/// The outbox kind of a private note added later (a created issue's key).
+pub const NOTE_KIND: &str = "freshdesk.note";
 /// Where the field mapping's paths start.
 pub const ROOTS: &[&str] = &["ticket", "requester", "company"];
 /// Freshdesk's statuses: 2 open, 3 pending, 4 resolved, 5 closed.
@@ -234,7 +236,8 @@ fn observation(groups: &BTreeMap<String, String>, ticket: &Value) -> Observation
 
 /// Delivers `freshdesk.update` rows: `PUT /api/v2/tickets/{id}`, then
 /// `POST /api/v2/tickets/{id}/notes` (a repeat after a lost answer repeats
-/// the PUT harmlessly; the note may then appear twice).
+/// the PUT harmlessly; the note may then appear twice); and `freshdesk.note`
+/// rows: the private note alone.
 pub struct FreshdeskSink {
     settings: Resolved,
     http: reqwest::Client,
@@ -242,7 +245,7 @@ pub struct FreshdeskSink {
 
 impl Sink for FreshdeskSink {
     fn kinds(&self) -> &[&'static str] {
-        &[KIND]
+        &[KIND, NOTE_KIND]
     }
 
     fn deliver<'a>(&'a self, delivery: Delivery<'a>) -> BoxFuture<'a, DeliveryOutcome> {
@@ -252,6 +255,14 @@ impl Sink for FreshdeskSink {
                 Err(e) => return DeliveryOutcome::Failed { error: e.to_string() },
             };
             let base = format!("{}/api/v2/tickets/{id}", self.settings.api_url);
+            if delivery.kind == NOTE_KIND {
+                let note = match note_body(delivery.payload) {
+                    Ok(body) => json!({ "body": body, "private": true }),
+                    Err(failed) => return failed,
+                };
+                let request = authorized(self.http.post(format!("{base}/notes")), &self.settings).json(&note);
+                return client::deliver(request, "POST note").await;
+            }
             let update = delivery.payload.get("update").filter(|u| u.as_object().is_some_and(|o| !o.is_empty()));
             if let Some(update) = update {
                 let request = authorized(self.http.put(&base), &self.settings).json(update);

@@ -20,8 +20,8 @@ use super::client::{self, http_client};
 use super::config::Resolved;
 use super::mapping::{FieldMapping, MappingError, Schema};
 use super::{
-    checked_id, destination_of, id_text, DecisionView, Helpdesk, HelpdeskError, Mode, Observation, Rejection, Secret,
-    WebhookEvent, WriteBack,
+    checked_id, destination_of, id_text, note_body, DecisionView, Helpdesk, HelpdeskError, Mode, Observation,
+    Rejection, Secret, WebhookEvent, WriteBack,
 };
 use crate::delivery::{BoxFuture, Delivery, DeliveryOutcome, Sink};
 use hmac::{Hmac, Mac};
@@ -33,6 +33,8 @@ use std::time::Duration;
 
 /// The outbox kind of an Intercom write-back.
 pub const KIND: &str = "intercom.update";
+/// The outbox kind of an admin note added later (a created issue's key).
+pub const NOTE_KIND: &str = "intercom.note";
 /// The signature header.
 pub const SIGNATURE: &str = "X-Hub-Signature";
 /// The REST API version asked for.
@@ -240,9 +242,10 @@ fn observation(teams: &BTreeMap<String, String>, conversation: &Value) -> Observ
 }
 
 /// Delivers `intercom.update` rows: the assignment, each tag, then the
-/// note (`POST /conversations/{id}/parts`, `POST /conversations/{id}/tags`).
-/// Assigning and tagging again are harmless; the note may repeat after a
-/// lost answer.
+/// note (`POST /conversations/{id}/parts`, `POST /conversations/{id}/tags`,
+/// `POST /conversations/{id}/reply`: a note is a reply of type `note`, not
+/// a conversation part). Assigning and tagging again are harmless; the note
+/// may repeat after a lost answer. And `intercom.note` rows: the note alone.
 pub struct IntercomSink {
     settings: Resolved,
     http: reqwest::Client,
@@ -250,7 +253,7 @@ pub struct IntercomSink {
 
 impl Sink for IntercomSink {
     fn kinds(&self) -> &[&'static str] {
-        &[KIND]
+        &[KIND, NOTE_KIND]
     }
 
     fn deliver<'a>(&'a self, delivery: Delivery<'a>) -> BoxFuture<'a, DeliveryOutcome> {
@@ -260,6 +263,17 @@ impl Sink for IntercomSink {
                 Err(e) => return DeliveryOutcome::Failed { error: e.to_string() },
             };
             let base = format!("{}/conversations/{id}", self.settings.api_url);
+            if delivery.kind == NOTE_KIND {
+                let note = match note_body(delivery.payload) {
+                    Ok(body) => {
+                        let admin = self.settings.user.as_deref().unwrap_or_default();
+                        json!({ "message_type": "note", "type": "admin", "admin_id": admin, "body": body })
+                    }
+                    Err(failed) => return failed,
+                };
+                let request = authorized(self.http.post(format!("{base}/reply")), &self.settings).json(&note);
+                return client::deliver(request, "POST note").await;
+            }
             let mut requests = Vec::new();
             if let Some(assignment) = delivery.payload.get("assignment").filter(|a| a.is_object()) {
                 requests.push((format!("{base}/parts"), assignment, "POST assignment"));
@@ -268,7 +282,7 @@ impl Sink for IntercomSink {
                 requests.extend(tags.iter().map(|tag| (format!("{base}/tags"), tag, "POST tag")));
             }
             if let Some(note) = delivery.payload.get("note").filter(|n| n.is_object()) {
-                requests.push((format!("{base}/parts"), note, "POST note"));
+                requests.push((format!("{base}/reply"), note, "POST note"));
             }
             let mut last = DeliveryOutcome::Delivered { receipt: Value::Null };
             for (url, body, what) in requests {

@@ -14,7 +14,7 @@ pub mod zendesk;
 
 pub use config::{HelpdeskError, HelpdeskFile, HelpdesksFile, Mode, Secret, SecretSource, Settings};
 
-use crate::delivery::{BoxFuture, Sink};
+use crate::delivery::{BoxFuture, DeliveryOutcome, Sink};
 use mapping::{FieldMapping, MappingError, Schema};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -228,6 +228,17 @@ pub fn trigger_event(body: &[u8]) -> Result<WebhookEvent, HelpdeskError> {
         "updated" | "solved" => Ok(WebhookEvent::Update { ticket_id }),
         other => Ok(WebhookEvent::Ignored { reason: format!("event `{other}` is not handled") }),
     }
+}
+
+/// The text of a `<helpdesk>.note` row (`{ "body": …, "issue": … }`, queued
+/// by the outbox worker when an issue was created for a helpdesk ticket);
+/// a row without one cannot be delivered and fails for good.
+pub(crate) fn note_body(payload: &Value) -> Result<&str, DeliveryOutcome> {
+    payload
+        .get("body")
+        .and_then(Value::as_str)
+        .filter(|body| !body.trim().is_empty())
+        .ok_or_else(|| DeliveryOutcome::Failed { error: "the note row has no `body`".into() })
 }
 
 /// Compare a presented secret with the configured one in constant time

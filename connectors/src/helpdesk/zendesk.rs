@@ -16,8 +16,8 @@ use super::client::{self, http_client};
 use super::config::{PriorityValue, Resolved};
 use super::mapping::{FieldMapping, MappingError, Schema};
 use super::{
-    checked_id, destination_of, id_text, trigger_event, DecisionView, Helpdesk, HelpdeskError, Mode, Observation,
-    Rejection, Secret, WebhookEvent, WriteBack,
+    checked_id, destination_of, id_text, note_body, trigger_event, DecisionView, Helpdesk, HelpdeskError, Mode,
+    Observation, Rejection, Secret, WebhookEvent, WriteBack,
 };
 use crate::delivery::{BoxFuture, Delivery, DeliveryOutcome, Sink};
 use base64::Engine as _;
@@ -30,6 +30,8 @@ use std::time::Duration;
 
 /// The outbox kind of a Zendesk write-back.
 pub const KIND: &str = "zendesk.update";
+/// The outbox kind of a private comment added later (a created issue's key).
+pub const NOTE_KIND: &str = "zendesk.note";
 /// The signature header.
 pub const SIGNATURE: &str = "X-Zendesk-Webhook-Signature";
 /// The header with the signed timestamp.
@@ -281,8 +283,10 @@ fn observation(groups: &BTreeMap<String, String>, ticket: &Value, metrics: &Valu
     }
 }
 
-/// Delivers `zendesk.update` rows: `PUT /api/v2/tickets/{id}.json` with the
-/// body written when the decision was recorded.
+/// Delivers `zendesk.update` rows (`PUT /api/v2/tickets/{id}.json` with the
+/// body written when the decision was recorded) and `zendesk.note` rows (the
+/// same request with only a private comment: Zendesk adds comments through
+/// a ticket update).
 pub struct ZendeskSink {
     settings: Resolved,
     http: reqwest::Client,
@@ -290,7 +294,7 @@ pub struct ZendeskSink {
 
 impl Sink for ZendeskSink {
     fn kinds(&self) -> &[&'static str] {
-        &[KIND]
+        &[KIND, NOTE_KIND]
     }
 
     fn deliver<'a>(&'a self, delivery: Delivery<'a>) -> BoxFuture<'a, DeliveryOutcome> {
@@ -299,8 +303,16 @@ impl Sink for ZendeskSink {
                 Ok(id) => id,
                 Err(e) => return DeliveryOutcome::Failed { error: e.to_string() },
             };
+            let body = if delivery.kind == NOTE_KIND {
+                match note_body(delivery.payload) {
+                    Ok(note) => json!({ "ticket": { "comment": { "body": note, "public": false } } }),
+                    Err(failed) => return failed,
+                }
+            } else {
+                delivery.payload.clone()
+            };
             let url = format!("{}/api/v2/tickets/{id}.json", self.settings.api_url);
-            let request = authorized(self.http.put(url), &self.settings).json(delivery.payload);
+            let request = authorized(self.http.put(url), &self.settings).json(&body);
             client::deliver(request, "PUT ticket").await
         })
     }
