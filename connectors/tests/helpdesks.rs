@@ -307,7 +307,9 @@ fn intercom(server: &MockServer) -> Arc<dyn Helpdesk> {
 
 /// https://developers.intercom.com/docs/references/rest-api/api.intercom.io/conversations/retrieveconversation
 /// and …/contacts/showcontact; then …/conversations/manageconversation (assignment to a team),
-/// …/tags/attachtagtoconversation and …/conversations/replyconversation (an admin note).
+/// …/conversations/updateconversation (the priority, as a conversation data attribute: the
+/// request takes `read`, `title` and `custom_attributes`), …/tags/attachtagtoconversation and
+/// …/conversations/replyconversation (an admin note).
 #[tokio::test]
 async fn intercom_reads_the_conversation_and_contact_then_assigns_tags_and_notes() {
     let server = MockServer::start().await;
@@ -345,6 +347,14 @@ async fn intercom_reads_the_conversation_and_contact_then_assigns_tags_and_notes
             json!({"message_type": "assignment", "type": "team", "admin_id": "991267", "assignee_id": "814"}),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "147"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/conversations/147"))
+        .and(header("authorization", bearer))
+        .and(body_json(json!({"custom_attributes": {"priority": "P1"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"type": "conversation", "id": "147"})))
         .expect(1)
         .mount(&server)
         .await;

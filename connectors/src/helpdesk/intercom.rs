@@ -17,7 +17,7 @@
 //! - search conversations: <https://developers.intercom.com/docs/references/rest-api/api.intercom.io/conversations/searchconversations>
 
 use super::client::{self, http_client};
-use super::config::Resolved;
+use super::config::{PriorityValue, Resolved};
 use super::mapping::{FieldMapping, MappingError, Schema};
 use super::{
     checked_id, destination_of, id_text, note_body, DecisionView, Helpdesk, HelpdeskError, Mode, Observation,
@@ -39,6 +39,11 @@ pub const NOTE_KIND: &str = "intercom.note";
 pub const SIGNATURE: &str = "X-Hub-Signature";
 /// The REST API version asked for.
 pub const API_VERSION: &str = "2.11";
+/// The conversation data attribute the priority is written to. Intercom's
+/// "Update a conversation" (`PUT /conversations/{id}`) sets only `read`,
+/// `title` and `custom_attributes` (the API description, 2.11–2.16), so the
+/// priority goes into an attribute the workspace creates (docs/integrations.md).
+pub const PRIORITY_ATTRIBUTE: &str = "priority";
 /// Where the field mapping's paths start.
 pub const ROOTS: &[&str] = &["conversation", "contact"];
 
@@ -173,10 +178,17 @@ impl Helpdesk for Intercom {
             .map(|id| json!({ "id": id, "admin_id": admin }))
             .collect();
         let note = json!({ "message_type": "note", "type": "admin", "admin_id": admin, "body": view.note });
+        let priority = match self.settings.priorities.get(&view.priority) {
+            Some(PriorityValue::Name(name)) => Some(Value::from(name.clone())),
+            Some(PriorityValue::Level(level)) => Some(Value::from(*level)),
+            Some(PriorityValue::Flag(flag)) => Some(Value::from(*flag)),
+            None => (!view.priority.is_empty()).then(|| Value::from(view.priority.clone())),
+        };
+        let update = priority.map(|value| json!({ "custom_attributes": { PRIORITY_ATTRIBUTE: value } }));
         Some(WriteBack {
             kind: KIND,
             target: ticket_id.to_string(),
-            payload: json!({ "assignment": assignment, "tags": tags, "note": note }),
+            payload: json!({ "assignment": assignment, "update": update, "tags": tags, "note": note }),
             idempotency_key: format!("intercom:{ticket_id}:writeback"),
         })
     }
@@ -241,8 +253,9 @@ fn observation(teams: &BTreeMap<String, String>, conversation: &Value) -> Observ
     }
 }
 
-/// Delivers `intercom.update` rows: the assignment, each tag, then the
-/// note (`POST /conversations/{id}/parts`, `POST /conversations/{id}/tags`,
+/// Delivers `intercom.update` rows: the assignment, the priority attribute,
+/// each tag, then the note (`POST /conversations/{id}/parts`,
+/// `PUT /conversations/{id}`, `POST /conversations/{id}/tags`,
 /// `POST /conversations/{id}/reply`: a note is a reply of type `note`, not
 /// a conversation part). Assigning and tagging again are harmless; the note
 /// may repeat after a lost answer. And `intercom.note` rows: the note alone.
@@ -277,6 +290,13 @@ impl Sink for IntercomSink {
             let mut requests = Vec::new();
             if let Some(assignment) = delivery.payload.get("assignment").filter(|a| a.is_object()) {
                 requests.push((format!("{base}/parts"), assignment, "POST assignment"));
+            }
+            if let Some(update) = delivery.payload.get("update").filter(|u| u.is_object()) {
+                let request = authorized(self.http.put(base.clone()), &self.settings).json(update);
+                let outcome = client::deliver(request, "PUT conversation").await;
+                if !matches!(outcome, DeliveryOutcome::Delivered { .. }) {
+                    return outcome;
+                }
             }
             if let Some(tags) = delivery.payload.get("tags").and_then(Value::as_array) {
                 requests.extend(tags.iter().map(|tag| (format!("{base}/tags"), tag, "POST tag")));
