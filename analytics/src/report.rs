@@ -19,7 +19,9 @@ use routec_store::{Store, StoreError, StoreOptions, StoredDecision, StoredOutcom
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::render::{format_number, group_thousands, Bar, Chart, Document, Figure, Mark, Section, Series, Table, Unit};
+use crate::render::{
+    format_number, group_thousands, Bar, Cell, Chart, Document, Figure, Mark, Section, Series, Table, Unit,
+};
 use crate::spike::{SpikeRule, HOURS_PER_WEEK};
 
 /// One row of the decision log, as a line of a `--log` export:
@@ -373,17 +375,22 @@ fn tally_table(key: &str, dimension: &str, groups: BTreeMap<String, Tally>) -> T
     let mut groups: Vec<(String, Tally)> = groups.into_iter().collect();
     groups.sort_by(|(a_name, a), (b_name, b)| b.tickets.cmp(&a.tickets).then_with(|| a_name.cmp(b_name)));
     for (name, mut tally) in groups {
-        table.push_row(vec![
-            name.into(),
-            tally.tickets.into(),
-            tally.resolved.into(),
-            tally.misroute_rate().into(),
-            tally.reassignment_rate().into(),
-            quantile(&mut tally.first_assignment, 0.5).into(),
-            quantile(&mut tally.resolution, 0.5).into(),
-        ]);
+        table.push_row(tally_row(name, &mut tally));
     }
     table
+}
+
+/// One row of a [`tally_table`]: the group's name and its figures.
+fn tally_row(name: String, tally: &mut Tally) -> Vec<Cell> {
+    vec![
+        name.into(),
+        tally.tickets.into(),
+        tally.resolved.into(),
+        tally.misroute_rate().into(),
+        tally.reassignment_rate().into(),
+        quantile(&mut tally.first_assignment, 0.5).into(),
+        quantile(&mut tally.resolution, 0.5).into(),
+    ]
 }
 
 fn group_by<'a>(tickets: &[Ticket<'a>], key: impl Fn(&Ticket<'a>) -> String) -> BTreeMap<String, Tally> {
@@ -428,15 +435,7 @@ fn weekly(tickets: &[Ticket<'_>]) -> Section {
         Series { name: "reassignment rate".to_owned(), values: weeks.values().map(Tally::reassignment_rate).collect() };
     let mut table = tally_table("by_week", "week", BTreeMap::new());
     for (week, mut tally) in weeks {
-        table.push_row(vec![
-            week.into(),
-            tally.tickets.into(),
-            tally.resolved.into(),
-            tally.misroute_rate().into(),
-            tally.reassignment_rate().into(),
-            quantile(&mut tally.first_assignment, 0.5).into(),
-            quantile(&mut tally.resolution, 0.5).into(),
-        ]);
+        table.push_row(tally_row(week, &mut tally));
     }
     Section::new("weekly", "By week")
         .with_chart(Chart::line(
